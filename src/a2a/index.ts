@@ -1,0 +1,34 @@
+/**
+ * The A2A runtime: server, Worker API, data model, errors.
+ *
+ * @module
+ */
+export { A2AError, type A2AErrorKind } from './errors.js';
+export {
+  type EventBus,
+  MemoryEventBus,
+  type MemoryEventBusOptions,
+  type TaskEvent,
+} from './runtime/event-bus.js';
+export { type CallContext, type EventSink, TaskRuntime, type TaskRuntimeOptions } from './runtime/runtime.js';
+export type {
+  ArtifactInput,
+  CompleteInput,
+  Content,
+  MessageInput,
+  Principal,
+  TaskContext,
+  Worker,
+  WorkerFunction,
+} from './runtime/worker.js';
+export { TurnEndedError, textOf, toParts } from './runtime/worker.js';
+export {
+  type ApiKeyAuthOptions,
+  type Authenticator,
+  apiKeyAuth,
+  type BearerAuthOptions,
+  bearerAuth,
+} from './server/auth.js';
+export type { AgentCardOptions } from './server/card.js';
+export { A2AServer, type A2AServerOptions, defineAgent, type ListenOptions } from './server/server.js';
+export * from './types.js';
