@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from './client/index.js';
 export { A2AError, type A2AErrorKind } from './errors.js';
 export {
   type EventBus,

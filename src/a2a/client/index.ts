@@ -1,0 +1,15 @@
+/**
+ * The A2A client.
+ *
+ * @module
+ */
+export type { Binding, Operation, StreamItem } from './bindings.js';
+export {
+  A2AClient,
+  type A2AClientOptions,
+  type CallOptions,
+  type SendInput,
+  type TransportPreference,
+  taskText,
+} from './client.js';
+export { A2AClientError } from './errors.js';
