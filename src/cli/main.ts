@@ -5,23 +5,61 @@
  */
 import { parseArgs } from 'node:util';
 import type { A2AServer } from '../a2a/server/server.js';
+import {
+  cancelCommand,
+  cardCommand,
+  describeError,
+  sendCommand,
+  taskCommand,
+  tasksCommand,
+  UsageError,
+} from './remote.js';
 import { serve } from './serve.js';
 
 const USAGE = `Usage: timestep <command> [options]
 
 Commands:
-  demo                       Run the demo agents on 127.0.0.1 (offline by default)
-  serve <module>             Serve the agent a module exports
-      --port <n>             Port (default 8000)
-      --host <addr>          Interface (default 127.0.0.1)
-      --store <spec>         memory | sqlite | sqlite:<file> (default sqlite: .timestep/<agent>.db)
-  help                       Show this help
+  demo                         Run the demo agents on 127.0.0.1 (offline by default)
+  serve <module>               Serve the agent a module exports
+      --port <n>               Port (default 8000)
+      --host <addr>            Interface (default 127.0.0.1)
+      --store <spec>           memory | sqlite | sqlite:<file> (default sqlite: .timestep/<agent>.db)
+  card <url>                   Show an agent's card
+  send <url> <text…>           Send a message and print the answer
+      --context <id>           Continue a conversation
+      --task <id>              Answer a task that needs input
+      --data <json>            Add a data part (e.g. tool results)
+  chat <url>                   Talk with an agent interactively
+  tasks <url>                  List tasks
+      --state <state>          e.g. working, completed, input-required
+      --context <id>           Only this conversation
+      --limit <n>              Page size (default 20); --page <token> for the next page
+  task <url> <id>              Show one task with its history
+  cancel <url> <id>            Cancel a task
+  help                         Show this help
+
+Options for the commands that talk to an agent:
+  --json                       Machine-readable output
+  --header 'Name: value'       Extra request header (repeatable), e.g. auth
+  --transport <t>              auto | jsonrpc | rest | jsonrpc-0.3
+  --timeout <ms>               Per-call timeout
+
+Exit codes: 0 done, 1 the task failed/was rejected/canceled or an error, 2 usage, 3 the task needs input.
 `;
 
-function fail(message: string): never {
+function fail(message: string, code = 2): never {
   process.stderr.write(`timestep: ${message}\n`);
-  process.exit(2);
+  process.exit(code);
 }
+
+const REMOTE: Record<string, (args: string[]) => Promise<number>> = {
+  card: cardCommand,
+  send: sendCommand,
+  tasks: tasksCommand,
+  task: taskCommand,
+  cancel: cancelCommand,
+  chat: async (args) => (await import('./chat.js')).chatCommand(args),
+};
 
 function stopOnSignal(servers: A2AServer[]): void {
   const stop = () => {
@@ -33,6 +71,11 @@ function stopOnSignal(servers: A2AServer[]): void {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  const remote = command ? REMOTE[command] : undefined;
+  if (remote) {
+    process.exitCode = await remote(rest);
+    return;
+  }
   switch (command) {
     case 'serve': {
       const { values, positionals } = parseArgs({
@@ -70,5 +113,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  fail(err instanceof Error ? err.message : String(err));
+  if (
+    err instanceof UsageError ||
+    (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+  ) {
+    fail(`${err.message}\nRun \`timestep help\` for usage.`);
+  }
+  fail(describeError(err), 1);
 });

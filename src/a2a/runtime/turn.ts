@@ -375,19 +375,20 @@ export class Turn implements TaskContext {
   async #write(next: Task, payload: StreamResponse, keyOnThisWrite: boolean): Promise<void> {
     const keys = keyOnThisWrite && this.#messageKey !== undefined ? [this.#messageKey] : undefined;
     if (keys) this.#messageKey = undefined;
+    let messageKeys = keys;
     if (this.#version === 0) {
-      const record = await this.#host.create(next, this.#owner, keys);
-      this.#version = record.version;
-      this.#current = next;
+      // A new task first appears as it was submitted; every change after that is its own event.
+      const initial = this.#current;
+      const created = await this.#host.create(initial, this.#owner, messageKeys);
+      messageKeys = undefined;
+      this.#version = created.version;
       this.#resolveStored();
-      // The creating write carries the first change; subscribers see it in the snapshot.
-      this.#host.emit(next, record.version, { task: next });
-    } else {
-      const record = await this.#host.update(next, this.#version, keys);
-      this.#version = record.version;
-      this.#current = next;
-      this.#host.emit(next, record.version, payload);
+      this.#host.emit(initial, created.version, { task: initial });
     }
+    const record = await this.#host.update(next, this.#version, messageKeys);
+    this.#version = record.version;
+    this.#current = next;
+    this.#host.emit(next, record.version, payload);
     const state = next.status.state;
     if (isTerminal(state) || isInterrupted(state)) this.#settle({ task: next });
   }
@@ -404,6 +405,10 @@ export class Turn implements TaskContext {
 
   async #writeArtifact(artifact: Artifact, append: boolean, lastChunk: boolean): Promise<void> {
     if (isTerminal(this.#current.status.state)) return;
+    // Output means work is under way: announce it before the first artifact.
+    if (this.#current.status.state === 'TASK_STATE_SUBMITTED') {
+      await this.#writeStatus({ state: 'TASK_STATE_WORKING', timestamp: now() });
+    }
     const task = this.#current;
     const artifacts = [...(task.artifacts ?? [])];
     const index = artifacts.findIndex((a) => a.artifactId === artifact.artifactId);
@@ -413,10 +418,6 @@ export class Turn implements TaskContext {
       artifacts[index] = { ...previous, parts: [...previous.parts, ...artifact.parts] };
     } else artifacts[index] = artifact;
     const next: Task = { ...task, artifacts };
-    // An artifact means work is under way: a submitted task becomes working with it.
-    if (task.status.state === 'TASK_STATE_SUBMITTED' || isInterrupted(task.status.state)) {
-      next.status = { state: 'TASK_STATE_WORKING', timestamp: now() };
-    }
     const update: StreamResponse = {
       artifactUpdate: {
         taskId: task.id,
