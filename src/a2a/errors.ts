@@ -22,7 +22,8 @@ export type A2AErrorKind =
   | 'ExtensionSupportRequired'
   | 'VersionNotSupported'
   | 'Unauthenticated'
-  | 'PayloadTooLarge';
+  | 'PayloadTooLarge'
+  | 'MethodNotAllowed';
 
 interface ErrorSpec {
   code: number;
@@ -93,6 +94,8 @@ export const ERROR_SPECS: Readonly<Record<A2AErrorKind, ErrorSpec>> = {
   // client still needs a body it can parse, so they get server-defined codes.
   Unauthenticated: { code: -31401, httpStatus: 401, status: 'UNAUTHENTICATED', reason: 'UNAUTHENTICATED' },
   PayloadTooLarge: { code: -31413, httpStatus: 413, status: 'INVALID_ARGUMENT', reason: 'PAYLOAD_TOO_LARGE' },
+  // REST only: the path exists but not with this HTTP method.
+  MethodNotAllowed: { code: -32601, httpStatus: 405, status: 'UNIMPLEMENTED', reason: 'METHOD_NOT_ALLOWED' },
 };
 
 /** An error the protocol knows how to report. Throw it from anywhere below a transport. */

@@ -7,7 +7,7 @@
  * @module
  */
 import { A2AError } from './errors.js';
-import { isObject } from './runtime/validate.js';
+import { isObject, optNonNegativeInt } from './runtime/validate.js';
 import type {
   AgentCard,
   Artifact,
@@ -271,7 +271,8 @@ export function sendParamsFromV03(params: unknown): SendMessageRequest {
     const out: NonNullable<SendMessageRequest['configuration']> = {};
     // v0.3 clients that say nothing wait for the answer, as v0.3 servers commonly did.
     if (config.blocking === false) out.returnImmediately = true;
-    if (typeof config.historyLength === 'number') out.historyLength = config.historyLength;
+    const historyLength = optNonNegativeInt(config.historyLength, 'params.configuration.historyLength');
+    if (historyLength !== undefined) out.historyLength = historyLength;
     if (Array.isArray(config.acceptedOutputModes))
       out.acceptedOutputModes = config.acceptedOutputModes.map(String);
     if (isObject(config.pushNotificationConfig)) {

@@ -93,8 +93,16 @@ export class MemoryTaskStore implements TaskStore {
   private readonly maxTerminalTasks: number;
   private readonly terminalTtlMs: number;
   private readonly tasks = new Map<string, StoredTask>();
-  /** Ids of terminal tasks, oldest write first (re-inserted on every write). */
-  private readonly terminal = new Set<string>();
+  /** Terminal task id → the sequence number of its latest terminal write. */
+  private readonly terminal = new Map<string, number>();
+  /**
+   * Terminal writes in order, as flat `(id, seq)` pairs from `head` on. An entry whose seq is no
+   * longer the task's latest is stale and skipped: a FIFO instead of a Set walk, because V8 keeps
+   * a Set's deleted entries as holes that every walk from the front would step over again.
+   */
+  private queue: (string | number)[] = [];
+  private head = 0;
+  private seq = 0;
   /** Idempotency key → task id. */
   private readonly messageKeys = new Map<string, string>();
   /** Task id → the keys it owns; a lone string for the usual one key, to avoid an array per task. */
@@ -126,7 +134,7 @@ export class MemoryTaskStore implements TaskStore {
   async create(task: Task, owner: string | undefined, options?: WriteOptions): Promise<StoredTask> {
     if (this.tasks.has(task.id)) throw new VersionConflictError(task.id, 0);
     const now = Date.now();
-    const record: StoredTask = { task, version: 1, owner, updatedAt: now };
+    const record: StoredTask = { task, version: options?.version ?? 1, owner, updatedAt: now };
     this.tasks.set(task.id, record);
     this.afterWrite(task, now, options);
     return record;
@@ -139,7 +147,10 @@ export class MemoryTaskStore implements TaskStore {
       throw new VersionConflictError(task.id, expectedVersion);
     }
     const now = Date.now();
-    const record: StoredTask = { task, version: expectedVersion + 1, owner: current.owner, updatedAt: now };
+    const version = options?.version ?? expectedVersion + 1;
+    if (version <= expectedVersion)
+      throw new RangeError(`version ${version} must be greater than ${expectedVersion}`);
+    const record: StoredTask = { task, version, owner: current.owner, updatedAt: now };
     this.tasks.set(task.id, record);
     this.afterWrite(task, now, options);
     return record;
@@ -210,6 +221,8 @@ export class MemoryTaskStore implements TaskStore {
     }
     this.tasks.clear();
     this.terminal.clear();
+    this.queue = [];
+    this.head = 0;
     this.messageKeys.clear();
     this.taskKeys.clear();
     this.pushConfigs.clear();
@@ -240,10 +253,11 @@ export class MemoryTaskStore implements TaskStore {
     if (options?.messageKeys !== undefined) {
       for (const key of options.messageKeys) this.recordKey(id, key);
     }
-    // Delete before add so the set stays ordered by last write, oldest first.
     this.terminal.delete(id);
     if (isTerminal(task.status.state)) {
-      this.terminal.add(id);
+      const seq = ++this.seq;
+      this.terminal.set(id, seq);
+      this.queue.push(id, seq);
       this.sweep(now);
     } else if (this.terminal.size > 0) {
       // A TTL can lapse while only active tasks are written.
@@ -262,12 +276,23 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   private sweep(now: number): void {
-    // Deleting the current entry while iterating a Set is safe and the walk continues in order.
-    for (const id of this.terminal) {
+    const queue = this.queue;
+    while (this.head < queue.length) {
+      const id = queue[this.head] as string;
+      if (this.terminal.get(id) !== queue[this.head + 1]) {
+        this.head += 2;
+        continue;
+      }
       const record = this.tasks.get(id);
       const expired = record === undefined || now - record.updatedAt >= this.terminalTtlMs;
       if (!expired && this.terminal.size <= this.maxTerminalTasks) break;
+      this.head += 2;
       this.evict(id);
+    }
+    // Drop the consumed front now and then so the queue does not grow without bound.
+    if (this.head > 1024 && this.head * 2 > queue.length) {
+      this.queue = queue.slice(this.head);
+      this.head = 0;
     }
   }
 

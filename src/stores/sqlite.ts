@@ -58,6 +58,21 @@ const SCHEMA_V1 = `
   ) WITHOUT ROWID;
 `;
 
+/** A write waiting for its batch's commit. */
+interface PendingWrite {
+  readonly task: Task;
+  /** Filled from the row on update. */
+  owner: string | null;
+  /** 0 for a create. */
+  readonly expectedVersion: number;
+  readonly version: number;
+  readonly keys: string[];
+  readonly now: number;
+  ok: boolean;
+  readonly resolve: (record: StoredTask) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 interface TaskRow {
   body: string;
   owner: string | null;
@@ -77,9 +92,11 @@ type ListFilter = 'owner' | 'context_id' | 'state' | 'updated_at';
 export class SqliteTaskStore implements TaskStore {
   private readonly db: Database.Database;
   private readonly selectTask: Database.Statement<[string], TaskRow>;
-  private readonly insertTask: Database.Statement<[string, string, string, string | null, number, string]>;
+  private readonly insertTask: Database.Statement<
+    [string, string, string, string | null, number, number, string]
+  >;
   private readonly updateTask: Database.Statement<
-    [string, string, number, string, string, number],
+    [string, string, number, number, string, string, number],
     { owner: string | null }
   >;
   private readonly insertKey: Database.Statement<[string, string]>;
@@ -88,13 +105,15 @@ export class SqliteTaskStore implements TaskStore {
   private readonly selectPush: Database.Statement<[string, string], { body: string }>;
   private readonly selectPushes: Database.Statement<[string], { body: string }>;
   private readonly deletePush: Database.Statement<[string, string]>;
-  private readonly createTx: (task: Task, owner: string | null, now: number, keys: string[]) => boolean;
-  private readonly updateTx: (
-    task: Task,
-    expectedVersion: number,
-    now: number,
-    keys: string[],
-  ) => { owner: string | null } | undefined;
+  /** Applies a batch of writes in one transaction; each gets its own outcome. */
+  private readonly commitTx: (writes: PendingWrite[]) => void;
+  /** Writes waiting for the batch's commit, in call order. */
+  private pending: PendingWrite[] = [];
+  /** The latest pending write of each task, so reads see it before it is committed. */
+  private readonly pendingById = new Map<string, PendingWrite>();
+  /** Message keys of pending writes. */
+  private readonly pendingKeys = new Map<string, string>();
+  private commitTimer: NodeJS.Immediate | undefined;
   /** List statements by filter shape, prepared on first use (16 shapes × with/without cursor). */
   private readonly listStatements = new Map<
     string,
@@ -122,10 +141,10 @@ export class SqliteTaskStore implements TaskStore {
     this.selectTask = this.db.prepare('SELECT body, owner, version, updated_at FROM tasks WHERE id = ?');
     this.insertTask = this.db.prepare(
       `INSERT INTO tasks (id, context_id, state, owner, version, updated_at, body)
-       VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
     this.updateTask = this.db.prepare(
-      `UPDATE tasks SET context_id = ?, state = ?, version = version + 1, updated_at = ?, body = ?
+      `UPDATE tasks SET context_id = ?, state = ?, version = ?, updated_at = ?, body = ?
        WHERE id = ? AND version = ? RETURNING owner`,
     );
     // OR IGNORE: the first task recorded for a key keeps it (a retried send must find the original).
@@ -142,73 +161,137 @@ export class SqliteTaskStore implements TaskStore {
     this.selectPushes = this.db.prepare('SELECT body FROM push_configs WHERE task_id = ? ORDER BY seq');
     this.deletePush = this.db.prepare('DELETE FROM push_configs WHERE task_id = ? AND id = ?');
 
-    this.createTx = this.db.transaction((task: Task, owner: string | null, now: number, keys: string[]) => {
-      const info = this.insertTask.run(
-        task.id,
-        task.contextId,
-        task.status.state,
-        owner,
-        now,
-        JSON.stringify(task),
-      );
-      if (info.changes !== 1) return false;
-      for (const key of keys) this.insertKey.run(key, task.id);
-      return true;
-    });
-    this.updateTx = this.db.transaction(
-      (task: Task, expectedVersion: number, now: number, keys: string[]) => {
-        const row = this.updateTask.get(
-          task.contextId,
-          task.status.state,
-          now,
-          JSON.stringify(task),
-          task.id,
-          expectedVersion,
-        );
+    this.commitTx = this.db.transaction((writes: PendingWrite[]) => {
+      for (const write of writes) {
+        const { task, now, version } = write;
+        const body = JSON.stringify(task);
+        if (write.expectedVersion === 0) {
+          const info = this.insertTask.run(
+            task.id,
+            task.contextId,
+            task.status.state,
+            write.owner,
+            version,
+            now,
+            body,
+          );
+          write.ok = info.changes === 1;
+        } else {
+          const row = this.updateTask.get(
+            task.contextId,
+            task.status.state,
+            version,
+            now,
+            body,
+            task.id,
+            write.expectedVersion,
+          );
+          write.ok = row !== undefined;
+          if (row) write.owner = row.owner;
+        }
         // Keys only count when the write they belong to happened.
-        if (row !== undefined) for (const key of keys) this.insertKey.run(key, task.id);
-        return row;
-      },
-    );
+        if (write.ok) for (const key of write.keys) this.insertKey.run(key, task.id);
+      }
+    });
   }
 
   /** {@inheritDoc TaskStore.get} */
   async get(taskId: string): Promise<StoredTask | undefined> {
     const row = this.selectTask.get(taskId);
+    const pending = this.pendingById.get(taskId);
+    if (pending) {
+      return {
+        task: pending.task,
+        version: pending.version,
+        owner: pending.owner ?? row?.owner ?? undefined,
+        updatedAt: pending.now,
+      };
+    }
     return row === undefined ? undefined : toStored(row);
   }
 
-  /** {@inheritDoc TaskStore.create} */
-  async create(task: Task, owner: string | undefined, options?: WriteOptions): Promise<StoredTask> {
-    const now = Date.now();
-    if (!this.createTx(task, owner ?? null, now, options?.messageKeys ?? [])) {
-      throw new VersionConflictError(task.id, 0);
-    }
-    return { task, version: 1, owner, updatedAt: now };
+  /**
+   * {@inheritDoc TaskStore.create}
+   *
+   * Writes made in the same turn of the event loop are committed together in one transaction
+   * (group commit): far fewer WAL commits under load, and every write is still checked on its own.
+   */
+  create(task: Task, owner: string | undefined, options?: WriteOptions): Promise<StoredTask> {
+    const version = options?.version ?? 1;
+    if (this.pendingById.has(task.id)) return Promise.reject(new VersionConflictError(task.id, 0));
+    return this.enqueue(task, owner ?? null, 0, version, options?.messageKeys ?? []);
   }
 
   /** {@inheritDoc TaskStore.update} */
-  async update(task: Task, expectedVersion: number, options?: WriteOptions): Promise<StoredTask> {
-    const now = Date.now();
-    const keys = options?.messageKeys;
-    // A single UPDATE is atomic on its own; skip the BEGIN/COMMIT round when there is nothing else.
-    const row =
-      keys === undefined || keys.length === 0
-        ? this.updateTask.get(
-            task.contextId,
-            task.status.state,
-            now,
-            JSON.stringify(task),
-            task.id,
-            expectedVersion,
-          )
-        : this.updateTx(task, expectedVersion, now, keys);
-    if (row === undefined) throw new VersionConflictError(task.id, expectedVersion);
-    return { task, version: expectedVersion + 1, owner: row.owner ?? undefined, updatedAt: now };
+  update(task: Task, expectedVersion: number, options?: WriteOptions): Promise<StoredTask> {
+    const version = options?.version ?? expectedVersion + 1;
+    if (version <= expectedVersion) {
+      return Promise.reject(new RangeError(`version ${version} must be greater than ${expectedVersion}`));
+    }
+    const pending = this.pendingById.get(task.id);
+    if (pending && pending.version !== expectedVersion) {
+      return Promise.reject(new VersionConflictError(task.id, expectedVersion));
+    }
+    return this.enqueue(task, pending?.owner ?? null, expectedVersion, version, options?.messageKeys ?? []);
+  }
+
+  private enqueue(
+    task: Task,
+    owner: string | null,
+    expectedVersion: number,
+    version: number,
+    keys: string[],
+  ): Promise<StoredTask> {
+    return new Promise((resolve, reject) => {
+      const write: PendingWrite = {
+        task,
+        owner,
+        expectedVersion,
+        version,
+        keys,
+        now: Date.now(),
+        ok: false,
+        resolve,
+        reject,
+      };
+      this.pending.push(write);
+      this.pendingById.set(task.id, write);
+      for (const key of keys) if (!this.pendingKeys.has(key)) this.pendingKeys.set(key, task.id);
+      this.commitTimer ??= setImmediate(() => this.commit());
+    });
+  }
+
+  /** Commit every pending write now, in one transaction, and settle each write's promise. */
+  private commit(): void {
+    if (this.commitTimer) clearImmediate(this.commitTimer);
+    this.commitTimer = undefined;
+    const writes = this.pending;
+    if (writes.length === 0) return;
+    this.pending = [];
+    this.pendingById.clear();
+    this.pendingKeys.clear();
+    try {
+      this.commitTx(writes);
+    } catch (error) {
+      for (const write of writes) write.reject(error);
+      return;
+    }
+    for (const write of writes) {
+      if (!write.ok) write.reject(new VersionConflictError(write.task.id, write.expectedVersion));
+      else
+        write.resolve({
+          task: write.task,
+          version: write.version,
+          owner: write.owner ?? undefined,
+          updatedAt: write.now,
+        });
+    }
   }
 
   /** {@inheritDoc TaskStore.list} */
   async list(query: TaskQuery): Promise<TaskPage> {
+    // Lists read many rows: let them see pending writes by committing those first.
+    this.commit();
     const position = query.cursor ? decodeCursor(query.cursor) : undefined;
     const filters: ListFilter[] = [];
     const params: unknown[] = [];
@@ -247,7 +330,7 @@ export class SqliteTaskStore implements TaskStore {
 
   /** {@inheritDoc TaskStore.findTaskByMessageKey} */
   async findTaskByMessageKey(key: string): Promise<string | undefined> {
-    return this.selectKey.get(key)?.task_id;
+    return this.selectKey.get(key)?.task_id ?? this.pendingKeys.get(key);
   }
 
   /** {@inheritDoc TaskStore.putPushConfig} */
@@ -273,7 +356,10 @@ export class SqliteTaskStore implements TaskStore {
 
   /** Closes the database; later calls do nothing. */
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      this.commit();
+      this.db.close();
+    }
   }
 
   private migrate(): void {

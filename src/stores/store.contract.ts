@@ -152,6 +152,26 @@ export function describeTaskStore(name: string, makeStore: () => Promise<TaskSto
         await expect(store.update(makeTask('ghost'), 1)).rejects.toBeInstanceOf(VersionConflictError);
         expect(await store.get('ghost')).toBeUndefined();
       });
+
+      it('stores the explicit version of a batched write, on create and on update', async () => {
+        expect((await store.create(makeTask('t1'), undefined, { version: 4 })).version).toBe(4);
+        expect((await store.get('t1'))?.version).toBe(4);
+        await expect(store.update(makeTask('t1'), 1, { version: 9 })).rejects.toBeInstanceOf(
+          VersionConflictError,
+        );
+        const updated = await store.update(makeTask('t1', { state: 'TASK_STATE_COMPLETED' }), 4, {
+          version: 9,
+        });
+        expect(updated.version).toBe(9);
+        expect((await store.get('t1'))?.version).toBe(9);
+        expect((await store.get('t1'))?.task.status.state).toBe('TASK_STATE_COMPLETED');
+      });
+
+      it('refuses an explicit version that does not move forward', async () => {
+        await store.create(makeTask('t1'), undefined, { version: 3 });
+        await expect(store.update(makeTask('t1'), 3, { version: 3 })).rejects.toBeInstanceOf(RangeError);
+        expect((await store.get('t1'))?.version).toBe(3);
+      });
     });
 
     describe('message keys', () => {

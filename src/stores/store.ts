@@ -26,6 +26,12 @@ export interface StoredTask {
 export interface WriteOptions {
   /** Idempotency keys of the user messages this write records (see `findTaskByMessageKey`). */
   messageKeys?: string[];
+  /**
+   * The version to store: default 1 for `create` and `expectedVersion + 1` for `update`. A writer
+   * that batches several changes into one write stores the version of the last one, so versions
+   * keep matching the task's event ids. Must be greater than the expected version.
+   */
+  version?: number;
 }
 
 /** A filter over stored tasks; results are newest update first. */
@@ -73,11 +79,11 @@ export class InvalidCursorError extends Error {
 export interface TaskStore {
   /** The task with this id, or `undefined`. */
   get(taskId: string): Promise<StoredTask | undefined>;
-  /** Insert a new task at version 1. Throws `VersionConflictError` if the id exists. */
+  /** Insert a new task (at version 1, or `options.version`). Throws `VersionConflictError` if the id exists. */
   create(task: Task, owner: string | undefined, options?: WriteOptions): Promise<StoredTask>;
   /**
    * Replace a task whose stored version is `expectedVersion`; resolves to the new record
-   * (version + 1). Throws `VersionConflictError` when the version moved on, and when the task is gone.
+   * (version + 1, or `options.version`). Throws `VersionConflictError` when the version moved on, and when the task is gone.
    */
   update(task: Task, expectedVersion: number, options?: WriteOptions): Promise<StoredTask>;
   /** Tasks matching a filter, newest update first. Throws `InvalidCursorError` for a foreign cursor. */

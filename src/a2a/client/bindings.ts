@@ -114,6 +114,8 @@ function rpcError(error: Record<string, unknown>, httpStatus?: number): A2AClien
     ...(code !== undefined ? { code } : {}),
     ...(httpStatus !== undefined ? { httpStatus } : {}),
     data: error.data,
+    // An error envelope on a 429/502/503/504 is still an overloaded or unreachable agent.
+    retryable: httpStatus !== undefined && retryableStatus(httpStatus),
   });
 }
 
@@ -280,11 +282,17 @@ export class JsonRpcBinding implements Binding {
     const response = await this.#request(operation, params, settings, 'text/event-stream');
     if (!response.headers.get('content-type')?.startsWith('text/event-stream')) {
       const text = await response.text();
-      const body = parseJson(text, operation);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
       if (isObject(body) && isObject(body.error)) throw rpcError(body.error, response.status);
+      // A gateway's error page (502/503 …) is an HTTP failure, retryable as such.
+      if (!response.ok) throw await httpError(new Response(text, { status: response.status }));
       throw new A2AClientError(`Expected an event stream for ${operation}, got HTTP ${response.status}.`, {
         httpStatus: response.status,
-        retryable: retryableStatus(response.status),
       });
     }
     for await (const frame of readSse(response.body!)) {

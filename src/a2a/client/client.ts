@@ -24,6 +24,7 @@ import type {
   StreamResponse,
   Task,
   TaskPushNotificationConfig,
+  TaskState,
 } from '../types.js';
 import { isInterrupted, isTerminal } from '../types.js';
 import {
@@ -233,27 +234,34 @@ export class A2AClient {
   }
 
   /**
-   * Send a message and stream its events. If the connection drops before the turn ends, the
-   * stream resumes through `SubscribeToTask` with the last event id.
+   * Send a message and stream its events. Opening the stream is retried like any call (the
+   * message keeps its id, so the agent runs the work once). If the connection drops, or the
+   * stream ends before the turn does, it resumes through `SubscribeToTask` with the last event id.
    */
   async *stream(input: string | SendInput, options: CallOptions = {}): AsyncGenerator<StreamResponse> {
     const params = this.#sendParams(input);
+    const attempts = this.#options.retry?.attempts ?? 3;
     let taskId: string | undefined;
     let lastId: string | undefined;
-    let ended = false;
-    try {
-      for await (const item of this.#openStream('SendStreamingMessage', params, options, undefined)) {
-        lastId = item.id ?? lastId;
-        taskId ??= A2AClient.#taskIdOf(item.payload);
-        ended = A2AClient.#endsTurn(item.payload);
-        yield item.payload;
-        if (ended) return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for await (const item of this.#openStream('SendStreamingMessage', params, options, undefined)) {
+          lastId = item.id ?? lastId;
+          taskId ??= A2AClient.#taskIdOf(item.payload);
+          yield item.payload;
+          if (A2AClient.#endsTurn(item.payload)) return;
+        }
+        // The stream ended before the turn did (a proxy or the agent closed it): follow the task.
+        if (taskId === undefined) return;
+        break;
+      } catch (err) {
+        if (!(err instanceof A2AClientError && err.retryable)) throw err;
+        // The stream broke mid-turn: follow the task from where we were.
+        if (taskId !== undefined) break;
+        if (attempt + 1 >= attempts) throw err;
       }
-      return;
-    } catch (err) {
-      if (!(err instanceof A2AClientError && err.retryable) || taskId === undefined) throw err;
+      await sleep(this.#delay(attempt), options.signal);
     }
-    // The stream broke mid-turn: follow the task from where we were.
     yield* this.#follow(taskId, lastId, options, true);
   }
 
@@ -274,18 +282,36 @@ export class A2AClient {
     const attempts = this.#options.retry?.attempts ?? 3;
     let lastId = lastEventId;
     for (let attempt = 0; ; attempt++) {
+      const resumedFrom = lastId;
+      let state: TaskState | undefined;
+      let failure: unknown;
       try {
         for await (const item of this.#openStream('SubscribeToTask', { id: taskId }, options, lastId)) {
           lastId = item.id ?? lastId;
           yield item.payload;
-          const state = A2AClient.#stateOf(item.payload);
+          state = A2AClient.#stateOf(item.payload) ?? state;
           if (state && (isTerminal(state) || (untilTurnEnds && isInterrupted(state)))) return;
         }
-        return;
+        // A clean end after the task stopped for input is the agent's choice (the SDK does so).
+        if (state && isInterrupted(state)) return;
       } catch (err) {
-        if (!(err instanceof A2AClientError && err.retryable) || attempt + 1 >= attempts) throw err;
-        await sleep(this.#delay(attempt), options.signal);
+        if (!(err instanceof A2AClientError && err.retryable)) throw err;
+        failure = err;
       }
+      // New events mean the connection made progress: reconnect at once, with the budget reset.
+      if (lastId !== undefined && lastId !== resumedFrom) {
+        attempt = -1;
+        continue;
+      }
+      if (attempt + 1 >= attempts) {
+        throw (
+          failure ??
+          new A2AClientError(`The stream of task '${taskId}' keeps ending before the task does.`, {
+            retryable: true,
+          })
+        );
+      }
+      await sleep(this.#delay(attempt), options.signal);
     }
   }
 
@@ -362,8 +388,7 @@ export class A2AClient {
 
   async #settings(
     options: CallOptions,
-    forStream: boolean,
-  ): Promise<{ settings: CallSettings; done: () => void }> {
+  ): Promise<{ settings: CallSettings; opened: () => void; done: () => void }> {
     const base =
       typeof this.#options.headers === 'function'
         ? await this.#options.headers()
@@ -386,13 +411,13 @@ export class A2AClient {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
     };
-    // A stream's timeout covers opening it only; after that the caller's signal rules.
     const settings: CallSettings = {
       headers: { ...base, ...options.headers },
       signal: controller.signal,
       fetch: this.#options.fetch ?? fetch,
     };
-    return { settings, done: forStream ? () => clearTimeout(timer) : done };
+    // A stream's timeout covers opening it only; after that the caller's signal rules.
+    return { settings, opened: () => clearTimeout(timer), done };
   }
 
   #delay(attempt: number): number {
@@ -404,7 +429,7 @@ export class A2AClient {
   async #call(operation: Operation, params: Record<string, unknown>, options: CallOptions): Promise<unknown> {
     const attempts = this.#options.retry?.attempts ?? 3;
     for (let attempt = 0; ; attempt++) {
-      const { settings, done } = await this.#settings(options, false);
+      const { settings, done } = await this.#settings(options);
       try {
         return await this.binding.call(operation, params, settings);
       } catch (err) {
@@ -424,16 +449,12 @@ export class A2AClient {
     options: CallOptions,
     lastEventId: string | undefined,
   ): AsyncGenerator<StreamItem> {
-    const { settings, done } = await this.#settings(options, true);
+    const { settings, opened, done } = await this.#settings(options);
     settings.lastEventId = lastEventId;
     const stream = this.binding.stream(operation, params, settings);
-    let first = true;
     try {
       for await (const item of stream) {
-        if (first) {
-          done();
-          first = false;
-        }
+        opened();
         yield item;
       }
     } catch (err) {

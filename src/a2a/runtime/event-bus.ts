@@ -56,7 +56,12 @@ export interface MemoryEventBusOptions {
 interface Channel {
   readonly listeners: Set<TaskEventListener>;
   readonly buffer: TaskEvent[];
+  /** When the channel became evictable (its task finished, or its last listener left); 0 before. */
   closedAt: number;
+  /** In the eviction queue (`#closed`). */
+  queued: boolean;
+  /** The task finished: once nobody listens the channel goes at once (a finished task replays as its snapshot). */
+  finished: boolean;
 }
 
 /**
@@ -65,7 +70,7 @@ interface Channel {
  */
 export class MemoryEventBus implements EventBus {
   readonly #channels = new Map<string, Channel>();
-  /** Finished channels in closing order, for bounded, time-ordered eviction. */
+  /** Finished or unwatched channels in closing order, for bounded, time-ordered eviction. */
   readonly #closed: string[] = [];
   readonly #bufferSize: number;
   readonly #closedTtlMs: number;
@@ -82,14 +87,19 @@ export class MemoryEventBus implements EventBus {
     if (!channel) return;
     channel.buffer.push(event);
     if (channel.buffer.length > this.#bufferSize) channel.buffer.shift();
+    const { listeners } = channel;
+    if (listeners.size === 1) {
+      for (const listener of listeners) listener(event);
+      return;
+    }
     // Copy: a listener may unsubscribe (and so mutate the set) while we iterate.
-    for (const listener of [...channel.listeners]) listener(event);
+    for (const listener of [...listeners]) listener(event);
   }
 
   subscribe(taskId: string, listener: TaskEventListener, afterId?: number): Subscription {
     let channel = this.#channels.get(taskId);
     if (!channel) {
-      channel = { listeners: new Set(), buffer: [], closedAt: 0 };
+      channel = { listeners: new Set(), buffer: [], closedAt: 0, queued: false, finished: false };
       this.#channels.set(taskId, channel);
     }
     channel.listeners.add(listener);
@@ -104,18 +114,31 @@ export class MemoryEventBus implements EventBus {
     return {
       replay,
       unsubscribe: () => {
-        ch.listeners.delete(listener);
-        if (ch.listeners.size === 0 && ch.closedAt === 0 && ch.buffer.length === 0)
-          this.#channels.delete(taskId);
+        if (!ch.listeners.delete(listener) || ch.listeners.size > 0) return;
+        if (this.#channels.get(taskId) !== ch) return;
+        if (ch.finished || (ch.closedAt === 0 && ch.buffer.length === 0)) this.#channels.delete(taskId);
+        // Nobody listens (and the task may never finish, e.g. it waits for input): keep the buffer
+        // for a reconnect, then free it like a finished channel's.
+        else this.#retire(taskId, ch);
       },
     };
   }
 
   close(taskId: string): void {
     const channel = this.#channels.get(taskId);
-    if (!channel || channel.closedAt !== 0) return;
-    channel.closedAt = Date.now();
-    this.#closed.push(taskId);
+    if (channel === undefined) return;
+    channel.finished = true;
+    // Everyone who watched saw the end: nobody needs a replay (a late subscriber gets the final
+    // snapshot). A channel a client dropped mid-stream (queued) stays for its reconnect.
+    if (channel.listeners.size === 0 && !channel.queued) this.#channels.delete(taskId);
+  }
+
+  #retire(taskId: string, channel: Channel): void {
+    if (channel.closedAt === 0) channel.closedAt = Date.now();
+    if (!channel.queued) {
+      channel.queued = true;
+      this.#closed.push(taskId);
+    }
     this.#evict();
   }
 
@@ -132,7 +155,8 @@ export class MemoryEventBus implements EventBus {
       const expired = !channel || now - channel.closedAt > this.#closedTtlMs;
       if (!expired && this.#closed.length <= this.#maxClosed) break;
       this.#closed.shift();
-      // Keep channels someone still listens to; they go when that listener leaves.
+      if (channel) channel.queued = false;
+      // Keep channels someone still listens to; they are queued again when the last one leaves.
       if (channel && channel.listeners.size === 0) this.#channels.delete(oldest);
     }
   }

@@ -24,6 +24,7 @@ import {
   type TaskPushNotificationConfig,
 } from '../types.js';
 import { type EventBus, MemoryEventBus, type Subscription, type TaskEvent } from './event-bus.js';
+import { extend, isoNow, newId } from './hot.js';
 import { Turn, type TurnHost } from './turn.js';
 import type { Principal, Worker } from './worker.js';
 
@@ -75,7 +76,7 @@ export function withHistoryLength(task: Task, historyLength: number | undefined)
 }
 
 /** A send either starts a turn or finds the task an identical earlier send created. */
-type StartResult = { turn: Turn } | { existing: StoredTask };
+type StartResult = { turn: Turn } | { existing: StoredTask } | { joined: Turn };
 
 function messageKey(principal: Principal | undefined, messageId: string): string {
   return principal ? `${principal.id}\u0000${messageId}` : messageId;
@@ -88,6 +89,8 @@ export class TaskRuntime {
   readonly #worker: Worker;
   readonly #push: PushNotifier | undefined;
   readonly #turns = new Map<string, Turn>();
+  /** Running new-task turns by idempotency key, so a retry before the key is stored joins the turn. */
+  readonly #unstoredKeys = new Map<string, Turn>();
   /** Push configs of tasks that have any, cached so events of other tasks cost no store read. */
   readonly #pushConfigs = new Map<string, TaskPushNotificationConfig[]>();
   readonly #inputModes: readonly string[];
@@ -105,13 +108,17 @@ export class TaskRuntime {
     const cancelGraceMs = options.cancelGraceMs ?? 5_000;
     this.#host = {
       cancelGraceMs,
-      create: (task, owner, keys) => this.store.create(task, owner, keys ? { messageKeys: keys } : undefined),
-      update: (task, version, keys) =>
-        this.store.update(task, version, keys ? { messageKeys: keys } : undefined),
+      create: (task, owner, options) => this.store.create(task, owner, options),
+      update: (task, version, options) => this.store.update(task, version, options),
+      load: (taskId) => this.store.get(taskId),
       emit: (task, version, payload) => this.#emit(task, version, payload),
       getTask: async (taskId, principal) => (await this.#load(taskId, principal))?.task,
       finished: (turn) => {
         if (this.#turns.get(turn.taskId) === turn) this.#turns.delete(turn.taskId);
+        if (turn.isNewTask) {
+          const key = messageKey(turn.principal, turn.message.messageId);
+          if (this.#unstoredKeys.get(key) === turn) this.#unstoredKeys.delete(key);
+        }
       },
     };
   }
@@ -141,11 +148,15 @@ export class TaskRuntime {
           : start.existing.task;
       return { task: withHistoryLength(task, historyLength) };
     }
-    const { turn } = start;
+    // A retry of a send whose turn has not stored its task yet shares that turn's answer.
+    const turn = 'joined' in start ? start.joined : start.turn;
     if (request.configuration?.returnImmediately === true) {
-      await turn.stored.catch(() => {});
-      const outcome = turn.directReply ? { message: turn.directReply } : undefined;
-      if (outcome) return outcome;
+      try {
+        await turn.stored;
+      } catch (err) {
+        if (turn.directReply) return { message: turn.directReply };
+        throw err;
+      }
       return { task: withHistoryLength(turn.snapshot, historyLength) };
     }
     const outcome = await turn.outcome;
@@ -157,7 +168,7 @@ export class TaskRuntime {
   async streamMessage(request: SendMessageRequest, sink: EventSink, call: CallContext = {}): Promise<void> {
     // Subscribe before the worker starts so the stream misses nothing; hold events until we know
     // which snapshot opens the stream.
-    const taskId = request.message.taskId ?? randomUUID();
+    const taskId = request.message.taskId ?? newId();
     const pending: TaskEvent[] = [];
     let ready = false;
     let ended = false;
@@ -193,6 +204,21 @@ export class TaskRuntime {
       // A retried streaming send: follow the task it created instead of running the work again.
       subscription.unsubscribe();
       await this.subscribe(start.existing.task.id, sink, call, undefined, true);
+      return;
+    }
+    if ('joined' in start) {
+      // A retry of a streaming send whose task is not stored yet: follow it once it is.
+      subscription.unsubscribe();
+      const joined = start.joined;
+      try {
+        await joined.stored;
+      } catch {
+        if (!joined.directReply) throw A2AError.taskNotFound(joined.taskId);
+        sink.event({ id: 0, payload: { message: joined.directReply } });
+        sink.end();
+        return;
+      }
+      await this.subscribe(joined.taskId, sink, call, undefined, true);
       return;
     }
     const { turn } = start;
@@ -342,8 +368,12 @@ export class TaskRuntime {
         deliver({ id: record.version, payload: { task: record.task }, state: record.task.status.state });
       }
     } else {
-      // Re-read after subscribing so no event falls between the snapshot and the live stream.
-      const fresh = (await this.store.get(taskId)) ?? record;
+      // Read after subscribing so no event falls between the snapshot and the live stream. A turn
+      // running here is ahead of the store (its writes are batched), so its snapshot comes first.
+      const turn = this.#turns.get(taskId);
+      const fresh = turn
+        ? { task: turn.snapshot, version: turn.version }
+        : ((await this.store.get(taskId)) ?? record);
       deliver({ id: fresh.version, payload: { task: fresh.task }, state: fresh.task.status.state });
     }
   }
@@ -465,7 +495,7 @@ export class TaskRuntime {
     }
   }
 
-  /** Start the turn a send asks for, or find the task an earlier identical send created. */
+  /** Start the turn a send asks for, or find the task an identical earlier send created. */
   async #startTurn(request: SendMessageRequest, call: CallContext, newTaskId?: string): Promise<StartResult> {
     if (this.#closed) throw new A2AError('UnsupportedOperation', 'The server is shutting down.');
     const { message } = request;
@@ -486,6 +516,10 @@ export class TaskRuntime {
       const existing = await this.#load(seenTaskId, principal);
       if (existing) return { existing };
     }
+    // No await between this check and registering the new turn below, so two sends of one
+    // message cannot both start a turn.
+    const joined = message.taskId ? undefined : this.#unstoredKeys.get(key);
+    if (joined) return { joined };
     const common = {
       owner: principal?.id,
       message,
@@ -499,45 +533,33 @@ export class TaskRuntime {
     if (message.taskId) {
       turn = await this.#resumeTurn(message, principal, common);
     } else {
-      const contextId = message.contextId || randomUUID();
-      const taskId = newTaskId ?? randomUUID();
-      const stored: Message = { ...message, taskId, contextId };
+      const contextId = message.contextId || newId();
+      const taskId = newTaskId ?? newId();
+      const stored: Message = extend(message, { taskId, contextId });
       const task: Task = {
         id: taskId,
         contextId,
-        status: { state: 'TASK_STATE_SUBMITTED', timestamp: new Date().toISOString() },
+        status: { state: 'TASK_STATE_SUBMITTED', timestamp: isoNow() },
         history: [stored],
       };
-      turn = new Turn(this.#host, { ...common, task, version: 0, message: stored, isNewTask: true });
+      turn = new Turn(this.#host, extend(common, { task, version: 0, message: stored, isNewTask: true }));
+      // Until the turn ends (by then its key is in the store, or it kept no task).
+      this.#unstoredKeys.set(key, turn);
     }
     this.#turns.set(turn.taskId, turn);
     const pushConfig = request.configuration?.taskPushNotificationConfig;
     if (pushConfig && this.#push) {
-      // The config belongs to the task being created: save it once the task exists.
-      void turn.stored.then(() => this.#savePushConfig(turn.taskId, pushConfig)).catch(() => {});
-    }
-    if (request.configuration?.returnImmediately === true && turn.isNewTask) {
-      // The client gets the task back at once, so it must exist before the worker runs.
-      void this.#materialize(turn);
-    } else {
-      void turn.run(this.#worker);
-    }
-    return { turn };
-  }
-
-  async #materialize(turn: Turn): Promise<void> {
-    try {
-      const record = await this.#host.create(turn.snapshot, turn.principal?.id, [
-        messageKey(turn.principal, turn.message.messageId),
+      // The config belongs to the task being created: it gets every event from the first one
+      // (the worker may already be running), and is persisted once the task exists.
+      const saved = { ...pushConfig, id: pushConfig.id || randomUUID(), taskId: turn.taskId };
+      this.#pushConfigs.set(turn.taskId, [
+        ...(this.#pushConfigs.get(turn.taskId) ?? []).filter((c) => c.id !== saved.id),
+        saved,
       ]);
-      turn.markStored(record.version);
-      this.#emit(turn.snapshot, record.version, { task: turn.snapshot });
-    } catch (err) {
-      turn.markStoreFailed(err);
-      this.#turns.delete(turn.taskId);
-      return;
+      void turn.stored.then(() => this.store.putPushConfig(turn.taskId, saved)).catch(() => {});
     }
     void turn.run(this.#worker);
+    return { turn };
   }
 
   async #resumeTurn(
@@ -572,8 +594,8 @@ export class TaskRuntime {
         { taskId, state },
       );
     }
-    const stored: Message = { ...message, taskId, contextId: task.contextId };
-    const status = { state: 'TASK_STATE_WORKING' as const, timestamp: new Date().toISOString() };
+    const stored: Message = extend(message, { taskId, contextId: task.contextId });
+    const status = { state: 'TASK_STATE_WORKING' as const, timestamp: isoNow() };
     const next: Task = { ...task, status, history: [...(task.history ?? []), stored] };
     let written: StoredTask;
     try {
@@ -592,14 +614,16 @@ export class TaskRuntime {
       const configs = await this.store.listPushConfigs(taskId);
       if (configs.length > 0) this.#pushConfigs.set(taskId, configs);
     }
-    return new Turn(this.#host, {
-      ...common,
-      messageKey: undefined,
-      task: next,
-      version: written.version,
-      message: stored,
-      isNewTask: false,
-    });
+    return new Turn(
+      this.#host,
+      extend(common, {
+        messageKey: undefined,
+        task: next,
+        version: written.version,
+        message: stored,
+        isNewTask: false,
+      }),
+    );
   }
 
   #emit(task: Task, version: number, payload: StreamResponse): void {

@@ -2,14 +2,17 @@
  * One turn of a task: the worker's run from a user message to the end of the turn
  * (a terminal state, an interrupted state, or a direct reply).
  *
- * The turn is the task's only writer while it runs. Worker calls are applied strictly in order
- * through a promise chain, so a worker that forgets to `await` still produces ordered events,
- * and a cancellation racing the worker goes through the same chain.
+ * The turn is the task's only writer while it runs. Each worker call changes the task in memory
+ * at once and goes out as an event right away (numbered by the task's version), in call order.
+ * Writes to the store are batched: everything that happened until the event loop turns over is
+ * one write, so an echo task costs one store write, not four. A final call (`complete`, `fail`,
+ * `requestInput`…) resolves only once its state is stored, and the turn's caller learns the
+ * outcome only then.
  *
  * @module
  */
-import { randomUUID } from 'node:crypto';
-import type { StoredTask } from '../../stores/store.js';
+import { type StoredTask, VersionConflictError, type WriteOptions } from '../../stores/store.js';
+import { A2AError } from '../errors.js';
 import {
   type Artifact,
   isInterrupted,
@@ -21,6 +24,7 @@ import {
   type TaskState,
   type TaskStatus,
 } from '../types.js';
+import { extend, isoNow, newId } from './hot.js';
 import {
   type ArtifactInput,
   type CompleteInput,
@@ -36,10 +40,12 @@ import {
 
 /** What a turn needs from the runtime around it. */
 export interface TurnHost {
-  /** Persist a new task (version 1). */
-  create(task: Task, owner: string | undefined, messageKeys: string[] | undefined): Promise<StoredTask>;
+  /** Persist a new task. */
+  create(task: Task, owner: string | undefined, options: WriteOptions): Promise<StoredTask>;
   /** Persist a change (version-checked). */
-  update(task: Task, expectedVersion: number, messageKeys: string[] | undefined): Promise<StoredTask>;
+  update(task: Task, expectedVersion: number, options: WriteOptions): Promise<StoredTask>;
+  /** The task as stored (to settle a write conflict). */
+  load(taskId: string): Promise<StoredTask | undefined>;
   /** Fan an event out to subscribers and push targets. */
   emit(task: Task, version: number, payload: StreamResponse): void;
   /** Load a task the caller may see. */
@@ -53,7 +59,7 @@ export interface TurnHost {
 /** Everything a turn starts from. */
 export interface TurnInit {
   task: Task;
-  /** 0 for a task not stored yet. */
+  /** The task's stored version; 0 for a new task not stored yet. */
   version: number;
   owner: string | undefined;
   message: Message;
@@ -69,14 +75,10 @@ export interface TurnInit {
 /** How a turn ended, for the caller waiting on it. */
 export type TurnOutcome = { task: Task } | { message: Message };
 
-function now(): string {
-  return new Date().toISOString();
-}
-
 function messageFrom(input: Content | MessageInput, taskId: string, contextId: string): Message {
   const isInput = typeof input === 'object' && !Array.isArray(input);
   const message: Message = {
-    messageId: randomUUID(),
+    messageId: newId(),
     contextId,
     taskId,
     role: 'ROLE_AGENT',
@@ -102,20 +104,31 @@ export class Turn implements TaskContext {
   readonly #host: TurnHost;
   readonly #owner: string | undefined;
   readonly #controller = new AbortController();
+  readonly #startVersion: number;
+  /** The task as the turn last changed it (ahead of the store while a write is pending). */
   #current: Task;
+  /** Version of the last event (the store catches up to it). */
   #version: number;
-  #startVersion: number;
-  #messageKey: string | undefined;
-  /** Serializes writes. */
-  #chain: Promise<void> = Promise.resolve();
+  /** Version the store holds; 0 until the task is created. */
+  #storedVersion: number;
+  /** Idempotency keys to record with the next write. */
+  #pendingKeys: string[] | undefined;
+  /** A new task has been shown (its first snapshot emitted); until then it may still reply directly. */
+  #opened: boolean;
+  /** Pending `setImmediate`s (open, batched write), cleared when the turn settles so they don't hold it. */
+  #openTimer: NodeJS.Immediate | undefined;
+  #flushTimer: NodeJS.Immediate | undefined;
+  #draining: Promise<void> | undefined;
   /** A final call was made (or the turn was canceled): further worker calls are refused. */
   #ended = false;
   #cancelRequested = false;
   #cancelTimer: NodeJS.Timeout | undefined;
   #directReply: Message | undefined;
+  #settled = false;
 
   readonly #outcome: Promise<TurnOutcome>;
   #resolveOutcome!: (outcome: TurnOutcome) => void;
+  #rejectOutcome!: (err: unknown) => void;
   readonly #stored: Promise<void>;
   #resolveStored!: () => void;
   #rejectStored!: (err: unknown) => void;
@@ -125,8 +138,10 @@ export class Turn implements TaskContext {
     this.#owner = init.owner;
     this.#current = init.task;
     this.#version = init.version;
+    this.#storedVersion = init.version;
     this.#startVersion = init.version;
-    this.#messageKey = init.messageKey;
+    this.#opened = init.version > 0;
+    this.#pendingKeys = init.messageKey !== undefined ? [init.messageKey] : undefined;
     this.task = init.task;
     this.taskId = init.task.id;
     this.contextId = init.task.contextId;
@@ -136,15 +151,17 @@ export class Turn implements TaskContext {
     this.extensions = init.extensions;
     this.requestMetadata = init.requestMetadata;
     this.acceptedOutputModes = init.acceptedOutputModes;
-    this.#outcome = new Promise((resolve) => {
+    this.#outcome = new Promise((resolve, reject) => {
       this.#resolveOutcome = resolve;
+      this.#rejectOutcome = reject;
     });
     this.#stored = new Promise((resolve, reject) => {
       this.#resolveStored = resolve;
       this.#rejectStored = reject;
     });
-    // Nobody may wait on `stored`; don't let its rejection crash the process.
+    // Nobody may wait on these; don't let a rejection crash the process.
     this.#stored.catch(() => {});
+    this.#outcome.catch(() => {});
     if (init.version > 0) this.#resolveStored();
   }
 
@@ -176,9 +193,14 @@ export class Turn implements TaskContext {
     return this.#controller.signal;
   }
 
-  /** The latest snapshot of the task. */
+  /** The latest snapshot of the task (possibly ahead of the store). */
   get snapshot(): Task {
     return this.#current;
+  }
+
+  /** Version of `snapshot` (the id of its latest event). */
+  get version(): number {
+    return this.#version;
   }
 
   /** Resolves when the turn ends: with the task (terminal or interrupted) or a direct message. */
@@ -191,24 +213,14 @@ export class Turn implements TaskContext {
     return this.#startVersion;
   }
 
-  /** The runtime stored the task before the worker ran (return-immediately sends). */
-  markStored(version: number): void {
-    this.#version = version;
-    this.#startVersion = version;
-    this.#messageKey = undefined;
-    this.#resolveStored();
-  }
-
-  /** The runtime could not store the task: the turn is over before it began. */
-  markStoreFailed(err: unknown): void {
-    this.#ended = true;
-    this.#rejectStored(err);
-    this.#settle({ task: this.#current });
-  }
-
-  /** Resolves once the task exists in the store (for return-immediately sends). */
+  /** Resolves once the task exists in the store; rejects if it never will (direct reply, store failure). */
   get stored(): Promise<void> {
     return this.#stored;
+  }
+
+  /** The message this turn replied with, if it replied directly. */
+  get directReply(): Message | undefined {
+    return this.#directReply;
   }
 
   getTask(taskId: string): Promise<Task | undefined> {
@@ -217,8 +229,29 @@ export class Turn implements TaskContext {
 
   // ---- running ---------------------------------------------------------------------------
 
+  /**
+   * Show a new task: emit its first snapshot and store it. It happens on the worker's first task
+   * call, or as soon as the worker first waits on anything, so clients see a silent worker's task
+   * at once, while a worker that answers straight away may still reply with a plain message.
+   */
+  open(): Promise<void> {
+    if (this.#directReply || this.#settled) return Promise.resolve();
+    if (!this.#opened) {
+      this.#opened = true;
+      this.#version = 1;
+      this.#host.emit(this.#current, 1, { task: this.#current });
+    }
+    return this.#persist();
+  }
+
   /** Run the worker for this turn. Never rejects: every failure ends the task `failed`. */
   async run(worker: Worker): Promise<void> {
+    if (!this.#opened) {
+      this.#openTimer = setImmediate(() => {
+        this.#openTimer = undefined;
+        void this.open().catch(() => {});
+      });
+    }
     try {
       await (typeof worker === 'function' ? worker(this) : worker.handle(this));
       if (!this.#ended && !this.#cancelRequested) {
@@ -235,11 +268,15 @@ export class Turn implements TaskContext {
       }
     }
     if (this.#cancelRequested) await this.#writeCanceled().catch(() => {});
-    await this.#chain;
-    // A write that failed (store down, conflict) must not leave a caller waiting forever.
+    // A write that failed (store down) must not leave a caller waiting forever.
     if (!this.#settled) {
-      this.#rejectStored(new TurnEndedError('The task could not be stored.'));
-      this.#settle({ task: this.#current });
+      const cause = await this.#persist().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      if (cause === undefined && isTerminalOrInterrupted(this.#current.status.state))
+        this.#settle({ task: this.#current });
+      else this.#fail(cause ?? new Error('the turn ended without a final state'));
     }
   }
 
@@ -251,7 +288,10 @@ export class Turn implements TaskContext {
     if (!this.#cancelRequested && !isTerminal(this.#current.status.state)) {
       this.#cancelRequested = true;
       this.#controller.abort(new TurnEndedError('The task was canceled.'));
-      this.#cancelTimer = setTimeout(() => void this.#writeCanceled(), this.#host.cancelGraceMs);
+      this.#cancelTimer = setTimeout(
+        () => void this.#writeCanceled().catch(() => {}),
+        this.#host.cancelGraceMs,
+      );
       this.#cancelTimer.unref();
     }
     const outcome = await this.#outcome;
@@ -267,22 +307,18 @@ export class Turn implements TaskContext {
 
   sendStatus(status: Content | MessageInput): Promise<void> {
     this.#assertOpen('sendStatus');
-    const message = messageFrom(status, this.taskId, this.contextId);
-    return this.#enqueue(() => this.#writeStatus({ state: 'TASK_STATE_WORKING', message, timestamp: now() }));
+    this.#applyStatus({ state: 'TASK_STATE_WORKING', message: this.#message(status), timestamp: isoNow() });
+    return Promise.resolve();
   }
 
   emitArtifact(input: ArtifactInput): Promise<void> {
     this.#assertOpen('emitArtifact');
-    const artifact: Artifact = {
-      artifactId: input.artifactId ?? randomUUID(),
-      parts: toParts(input.content),
-    };
+    const artifact: Artifact = { artifactId: input.artifactId ?? newId(), parts: toParts(input.content) };
     if (input.name !== undefined) artifact.name = input.name;
     if (input.description !== undefined) artifact.description = input.description;
     if (input.metadata !== undefined) artifact.metadata = input.metadata;
-    return this.#enqueue(() =>
-      this.#writeArtifact(artifact, input.append === true, input.lastChunk === true),
-    );
+    this.#applyArtifact(artifact, input.append === true, input.lastChunk === true);
+    return Promise.resolve();
   }
 
   complete(result?: Content | CompleteInput): Promise<void> {
@@ -294,21 +330,19 @@ export class Turn implements TaskContext {
         : typeof result === 'string' || Array.isArray(result)
           ? { content: result }
           : result;
-    return this.#enqueue(async () => {
-      if (input.content !== undefined) {
-        const artifact: Artifact = {
-          artifactId: randomUUID(),
-          name: input.artifactName ?? 'result',
-          parts: toParts(input.content),
-        };
-        if (input.metadata !== undefined) artifact.metadata = input.metadata;
-        await this.#writeArtifact(artifact, false, true);
-      }
-      const status: TaskStatus = { state: 'TASK_STATE_COMPLETED', timestamp: now() };
-      if (input.message !== undefined)
-        status.message = messageFrom(input.message, this.taskId, this.contextId);
-      await this.#writeStatus(status);
-    });
+    if (input.content !== undefined) {
+      const artifact: Artifact = {
+        artifactId: newId(),
+        name: input.artifactName ?? 'result',
+        parts: toParts(input.content),
+      };
+      if (input.metadata !== undefined) artifact.metadata = input.metadata;
+      this.#applyArtifact(artifact, false, true);
+    }
+    const status: TaskStatus = { state: 'TASK_STATE_COMPLETED', timestamp: isoNow() };
+    if (input.message !== undefined) status.message = this.#message(input.message);
+    this.#applyStatus(status);
+    return this.#endTurn();
   }
 
   fail(reason: string | Error): Promise<void> {
@@ -333,10 +367,10 @@ export class Turn implements TaskContext {
 
   replyDirectly(reply: Content | MessageInput): Promise<void> {
     this.#assertOpen('replyDirectly');
-    const message = messageFrom(reply, this.taskId, this.contextId);
-    if (this.#version === 0 && this.isNewTask) {
+    if (!this.#opened && this.isNewTask) {
       // Nothing was stored or shown yet: answer with a Message and keep no task.
       this.#ended = true;
+      const message = this.#message(reply);
       delete message.taskId;
       this.#directReply = message;
       this.#rejectStored(new TurnEndedError('The agent replied with a message; no task was created.'));
@@ -344,10 +378,15 @@ export class Turn implements TaskContext {
       this.#settle({ message });
       return Promise.resolve();
     }
-    return this.#finish('TASK_STATE_COMPLETED', { content: message.parts });
+    const parts = typeof reply === 'object' && !Array.isArray(reply) ? reply.content : reply;
+    return this.#finish('TASK_STATE_COMPLETED', parts);
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  #message(content: Content | MessageInput): Message {
+    return messageFrom(content, this.taskId, this.contextId);
+  }
 
   #assertOpen(call: string): void {
     if (this.#cancelRequested) throw new TurnEndedError(`${call}(): the task was canceled.`);
@@ -360,55 +399,49 @@ export class Turn implements TaskContext {
 
   #finish(state: TaskState, content: Content | MessageInput): Promise<void> {
     this.#ended = true;
-    const message = messageFrom(content, this.taskId, this.contextId);
-    return this.#enqueue(() => this.#writeStatus({ state, message, timestamp: now() }));
+    this.#applyStatus({ state, message: this.#message(content), timestamp: isoNow() });
+    return this.#endTurn();
   }
 
-  #enqueue(write: () => Promise<void>): Promise<void> {
-    const next = this.#chain.then(write);
-    // The chain itself never rejects, so one failed write does not block later ones.
-    this.#chain = next.catch(() => {});
-    return next;
-  }
-
-  /** Persist `next` and emit `payload`; the first write of a new task creates it. */
-  async #write(next: Task, payload: StreamResponse, keyOnThisWrite: boolean): Promise<void> {
-    const keys = keyOnThisWrite && this.#messageKey !== undefined ? [this.#messageKey] : undefined;
-    if (keys) this.#messageKey = undefined;
-    let messageKeys = keys;
-    if (this.#version === 0) {
-      // A new task first appears as it was submitted; every change after that is its own event.
-      const initial = this.#current;
-      const created = await this.#host.create(initial, this.#owner, messageKeys);
-      messageKeys = undefined;
-      this.#version = created.version;
-      this.#resolveStored();
-      this.#host.emit(initial, created.version, { task: initial });
+  /** Store everything, then tell the turn's caller how it ended. */
+  async #endTurn(): Promise<void> {
+    try {
+      await this.#persist();
+    } catch (err) {
+      this.#fail(err);
+      throw err;
     }
-    const record = await this.#host.update(next, this.#version, messageKeys);
-    this.#version = record.version;
+    if (isTerminalOrInterrupted(this.#current.status.state)) this.#settle({ task: this.#current });
+  }
+
+  /** Change the task in memory and send the event now; the store follows with the next write. */
+  #apply(next: Task, payload: StreamResponse): void {
+    if (!this.#opened) void this.open().catch(() => {});
+    this.#version += 1;
     this.#current = next;
-    this.#host.emit(next, record.version, payload);
-    const state = next.status.state;
-    if (isTerminal(state) || isInterrupted(state)) this.#settle({ task: next });
+    this.#host.emit(next, this.#version, payload);
+    if (!this.#flushTimer) {
+      // After the current burst of work: everything the worker did until it waits is one write.
+      this.#flushTimer = setImmediate(() => {
+        this.#flushTimer = undefined;
+        void this.#persist().catch(() => {});
+      });
+    }
   }
 
-  async #writeStatus(status: TaskStatus): Promise<void> {
-    if (isTerminal(this.#current.status.state)) return;
+  #applyStatus(status: TaskStatus): void {
     const task = this.#current;
-    const history = status.message ? [...(task.history ?? []), status.message] : task.history;
-    const next: Task = { ...task, status };
-    if (history) next.history = history;
-    const event: StreamResponse = { statusUpdate: { taskId: task.id, contextId: task.contextId, status } };
-    await this.#write(next, event, true);
+    if (isTerminal(task.status.state)) return;
+    const next: Task = extend(task, { status });
+    if (status.message) next.history = [...(task.history ?? []), status.message];
+    this.#apply(next, { statusUpdate: { taskId: task.id, contextId: task.contextId, status } });
   }
 
-  async #writeArtifact(artifact: Artifact, append: boolean, lastChunk: boolean): Promise<void> {
+  #applyArtifact(artifact: Artifact, append: boolean, lastChunk: boolean): void {
     if (isTerminal(this.#current.status.state)) return;
     // Output means work is under way: announce it before the first artifact.
-    if (this.#current.status.state === 'TASK_STATE_SUBMITTED') {
-      await this.#writeStatus({ state: 'TASK_STATE_WORKING', timestamp: now() });
-    }
+    if (this.#current.status.state === 'TASK_STATE_SUBMITTED')
+      this.#applyStatus({ state: 'TASK_STATE_WORKING', timestamp: isoNow() });
     const task = this.#current;
     const artifacts = [...(task.artifacts ?? [])];
     const index = artifacts.findIndex((a) => a.artifactId === artifact.artifactId);
@@ -417,7 +450,6 @@ export class Turn implements TaskContext {
       const previous = artifacts[index]!;
       artifacts[index] = { ...previous, parts: [...previous.parts, ...artifact.parts] };
     } else artifacts[index] = artifact;
-    const next: Task = { ...task, artifacts };
     const update: StreamResponse = {
       artifactUpdate: {
         taskId: task.id,
@@ -427,7 +459,54 @@ export class Turn implements TaskContext {
         ...(lastChunk ? { lastChunk: true } : {}),
       },
     };
-    await this.#write(next, update, true);
+    this.#apply(extend(task, { artifacts }), update);
+  }
+
+  /** Resolves once the store holds the latest version (one write carries every pending change). */
+  #persist(): Promise<void> {
+    if (this.#storedVersion >= this.#version) return Promise.resolve();
+    if (this.#draining) {
+      // A write is under way; the changes after it need another.
+      return this.#draining.then(() => this.#persist());
+    }
+    const drain = this.#write().finally(() => {
+      this.#draining = undefined;
+    });
+    this.#draining = drain;
+    return drain;
+  }
+
+  async #write(): Promise<void> {
+    const task = this.#current;
+    const version = this.#version;
+    const options: WriteOptions = { version };
+    if (this.#pendingKeys) options.messageKeys = this.#pendingKeys;
+    try {
+      if (this.#storedVersion === 0) await this.#host.create(task, this.#owner, options);
+      else await this.#host.update(task, this.#storedVersion, options);
+    } catch (err) {
+      if (err instanceof VersionConflictError && (await this.#yieldToOtherWriter())) return;
+      throw err;
+    }
+    this.#pendingKeys = undefined;
+    if (this.#storedVersion === 0) this.#resolveStored();
+    this.#storedVersion = version;
+  }
+
+  /**
+   * Another writer changed the task (a cancel from another process, say). If it ended the task,
+   * this turn is over: stop the worker and report the task as stored. Otherwise the conflict stands.
+   */
+  async #yieldToOtherWriter(): Promise<boolean> {
+    const stored = await this.#host.load(this.taskId);
+    if (!stored || !isTerminal(stored.task.status.state)) return false;
+    this.#ended = true;
+    this.#controller.abort(new TurnEndedError('The task was ended elsewhere.'));
+    this.#current = stored.task;
+    this.#version = stored.version;
+    this.#storedVersion = stored.version;
+    this.#settle({ task: stored.task });
+    return true;
   }
 
   /** Write `canceled` (once), whatever the worker is doing. */
@@ -435,29 +514,44 @@ export class Turn implements TaskContext {
     if (this.#cancelTimer) clearTimeout(this.#cancelTimer);
     this.#cancelTimer = undefined;
     this.#ended = true;
-    return this.#enqueue(async () => {
-      const state = this.#current.status.state;
-      if (isTerminal(state)) return;
-      // A canceled task that was never stored has no one to tell.
-      if (this.#version === 0) {
-        this.#settle({ task: this.#current });
-        return;
-      }
-      const message = messageFrom('The task was canceled.', this.taskId, this.contextId);
-      await this.#writeStatus({ state: 'TASK_STATE_CANCELED', message, timestamp: now() });
+    if (isTerminal(this.#current.status.state)) return this.#endTurn();
+    this.#applyStatus({
+      state: 'TASK_STATE_CANCELED',
+      message: this.#message('The task was canceled.'),
+      timestamp: isoNow(),
     });
+    return this.#endTurn();
   }
 
-  #settled = false;
   #settle(outcome: TurnOutcome): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#clearTimers();
     this.#resolveOutcome(outcome);
     this.#host.finished(this);
   }
 
-  /** The message this turn replied with, if it replied directly. */
-  get directReply(): Message | undefined {
-    return this.#directReply;
+  #clearTimers(): void {
+    if (this.#openTimer) clearImmediate(this.#openTimer);
+    // Settling follows a completed write of the final state, so nothing is left to flush.
+    if (this.#flushTimer && this.#storedVersion >= this.#version) clearImmediate(this.#flushTimer);
+    this.#openTimer = undefined;
+    this.#flushTimer = undefined;
   }
+
+  /** The turn could not store its task: its caller gets an error rather than a task that is not there. */
+  #fail(cause: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#clearTimers();
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const error = new A2AError('InternalError', `The task could not be stored: ${reason}`);
+    this.#rejectStored(error);
+    this.#rejectOutcome(error);
+    this.#host.finished(this);
+  }
+}
+
+function isTerminalOrInterrupted(state: TaskState): boolean {
+  return isTerminal(state) || isInterrupted(state);
 }

@@ -260,7 +260,9 @@ export async function handleJsonRpc(host: TransportHost, request: TransportReque
     await method.start(host, params, request, sink);
   } catch (err) {
     const error = toA2AError(err);
-    if (sink.started) sink.end(error);
+    // v0.3 clients (@a2a-js/sdk 0.3) read errors of message/stream and tasks/resubscribe only
+    // from the event stream, as v0.3 servers sent them: open it for the error.
+    if (sink.started || request.version === '0.3') sink.end(error);
     else writeJsonRpcError(request, id, error, error.kind === 'InternalError' ? 500 : 200);
   }
 }

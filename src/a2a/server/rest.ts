@@ -195,12 +195,15 @@ export function isRestPath(path: string): boolean {
 /** Handle one REST request; answers 404/405 for paths and methods it does not know. */
 export async function handleRest(host: TransportHost, request: TransportRequest, url: URL): Promise<void> {
   const path = url.pathname;
-  let pathMatched = false;
+  const allowed: string[] = [];
   for (const route of ROUTES) {
     const match = route.pattern.exec(path);
     if (!match) continue;
-    pathMatched = true;
-    if (!route.method.split('|').includes(request.req.method ?? '')) continue;
+    const methods = route.method.split('|');
+    if (!methods.includes(request.req.method ?? '')) {
+      allowed.push(...methods);
+      continue;
+    }
     try {
       await route.run(host, request, match.slice(1), url.searchParams);
     } catch (err) {
@@ -208,11 +211,21 @@ export async function handleRest(host: TransportHost, request: TransportRequest,
     }
     return;
   }
-  const error = pathMatched
-    ? new A2AError('MethodNotFound', `${request.req.method} is not allowed on ${path}.`)
-    : new A2AError(
-        'MethodNotFound',
-        `No A2A endpoint at ${path}. See /.well-known/agent-card.json for this agent's interfaces.`,
-      );
-  writeRestError(request, error);
+  if (allowed.length > 0) {
+    // The resource exists, just not with this method: 405 with the methods it has (RFC 9110).
+    const allow = [...new Set(allowed)].join(', ');
+    const error = new A2AError(
+      'MethodNotAllowed',
+      `${request.req.method} is not allowed on ${path}; use ${allow}.`,
+    );
+    writeRestError({ res: request.res, headers: { ...request.headers, Allow: allow } }, error);
+    return;
+  }
+  writeRestError(
+    request,
+    new A2AError(
+      'MethodNotFound',
+      `No A2A endpoint at ${path}. See /.well-known/agent-card.json for this agent's interfaces.`,
+    ),
+  );
 }

@@ -78,6 +78,8 @@ function negotiateVersion(
 ): ProtocolVersion | undefined {
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return fallback;
+  // The usual values, without splitting (this runs on every request).
+  if (value === '1.0' || value === '0.3') return value;
   const [major, minor = '0'] = value.split('.');
   if (major === '1' && minor === '0') return '1.0';
   if (major === '0' && minor === '3') return '0.3';
@@ -100,6 +102,7 @@ export class A2AServer {
   #baseUrl: string | undefined;
   #card: AgentCard | undefined;
   #legacyCardJson: string | undefined;
+  #hybridCardJson: string | undefined;
   #cardJson: string | undefined;
   #server: Server | undefined;
 
@@ -164,7 +167,15 @@ export class A2AServer {
     const method = req.method ?? 'GET';
     if (path === CARD_PATH || path === LEGACY_CARD_PATH) {
       if (method !== 'GET' && method !== 'HEAD') return false;
-      this.#serveCard(res, path === LEGACY_CARD_PATH);
+      // v0.3 clients fetch agent-card.json too, without A2A-Version: like @a2a-js/sdk, answer
+      // them with the v0.3 card, which also carries the 1.0 supportedInterfaces.
+      const shape =
+        path === LEGACY_CARD_PATH
+          ? 'v03'
+          : negotiateVersion(req.headers['a2a-version'], '0.3') === '0.3'
+            ? 'hybrid'
+            : 'v1';
+      this.#serveCard(res, shape);
       return true;
     }
     const isJsonRpc = path === '/' && method === 'POST';
@@ -173,7 +184,8 @@ export class A2AServer {
     const fallback: ProtocolVersion = isJsonRpc ? '0.3' : '1.0';
     const version = negotiateVersion(req.headers['a2a-version'], fallback);
     const fail = (error: A2AError, extraHeaders: Record<string, string> = {}) => {
-      const request = { res, headers: extraHeaders, version: version ?? fallback };
+      // A client asking for a version we do not speak gets the newest error shape (with ErrorInfo).
+      const request = { res, headers: extraHeaders, version: version ?? '1.0' };
       if (isJsonRpc)
         writeJsonRpcError(
           request,
@@ -230,19 +242,12 @@ export class A2AServer {
     if (method !== 'GET' && method !== 'DELETE' && contentType && !JSON_TYPES.includes(contentType)) {
       req.resume();
       const error = new A2AError(
-        'InvalidRequest',
+        'ContentTypeNotSupported',
         `Content-Type '${contentType}' is not supported; send application/json.`,
+        { contentType },
       );
       if (isJsonRpc) writeJsonRpcError({ res, headers, version }, null, error, 415);
-      else
-        writeJson(
-          res,
-          415,
-          JSON.stringify({
-            error: { code: 415, status: 'INVALID_ARGUMENT', message: error.message, details: [] },
-          }),
-          headers,
-        );
+      else writeRestError({ res, headers }, error);
       return true;
     }
 
@@ -316,11 +321,18 @@ export class A2AServer {
     await this.runtime.close();
   }
 
-  #serveCard(res: ServerResponse, legacy: boolean): void {
-    if (legacy) this.#legacyCardJson ??= JSON.stringify(cardToV03(this.card));
-    else this.#cardJson ??= JSON.stringify(this.card);
-    writeJson(res, 200, legacy ? this.#legacyCardJson! : this.#cardJson!, {
+  #serveCard(res: ServerResponse, shape: 'v1' | 'v03' | 'hybrid'): void {
+    let json: string;
+    if (shape === 'v03') json = this.#legacyCardJson ??= JSON.stringify(cardToV03(this.card));
+    else if (shape === 'hybrid') {
+      json = this.#hybridCardJson ??= JSON.stringify({
+        ...cardToV03(this.card),
+        supportedInterfaces: this.card.supportedInterfaces,
+      });
+    } else json = this.#cardJson ??= JSON.stringify(this.card);
+    writeJson(res, 200, json, {
       'Cache-Control': 'public, max-age=300',
+      ...(shape === 'v03' ? {} : { Vary: 'A2A-Version' }),
     });
   }
 

@@ -22,6 +22,35 @@ export interface SseOptions {
   headers?: Record<string, string>;
 }
 
+/** Open streams, pinged by one shared timer (a timer per stream costs more than the pings). */
+const openStreams = new Set<SseWriter>();
+let heartbeat: NodeJS.Timeout | undefined;
+let heartbeatMs = 15_000;
+
+function watch(writer: SseWriter, intervalMs: number): void {
+  openStreams.add(writer);
+  if (heartbeat && intervalMs < heartbeatMs) {
+    clearInterval(heartbeat);
+    heartbeat = undefined;
+  }
+  if (!heartbeat) {
+    heartbeatMs = Math.min(heartbeatMs, intervalMs);
+    heartbeat = setInterval(() => {
+      for (const stream of openStreams) stream.ping();
+    }, heartbeatMs);
+    heartbeat.unref();
+  }
+}
+
+function unwatch(writer: SseWriter): void {
+  openStreams.delete(writer);
+  if (openStreams.size === 0 && heartbeat) {
+    clearInterval(heartbeat);
+    heartbeat = undefined;
+    heartbeatMs = 15_000;
+  }
+}
+
 /** Writes task events as SSE. The response head goes out with the first event, so errors before it stay plain JSON. */
 export class SseWriter implements EventSink {
   onClose: (() => void) | undefined;
@@ -31,9 +60,9 @@ export class SseWriter implements EventSink {
   readonly #maxBuffered: number;
   readonly #heartbeatMs: number;
   readonly #headers: Record<string, string>;
-  #heartbeat: NodeJS.Timeout | undefined;
   #open = false;
   #closed = false;
+  #corked = false;
 
   constructor(
     res: ServerResponse,
@@ -64,6 +93,15 @@ export class SseWriter implements EventSink {
     if (this.#closed) return;
     this.#start();
     const id = event.id > 0 ? `id: ${event.id}\n` : '';
+    if (!this.#corked) {
+      // Events come in bursts (a worker call can produce several): one syscall per burst, not per event.
+      this.#corked = true;
+      this.#res.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#res.uncork();
+      });
+    }
     this.#res.write(`${id}data: ${this.#serialize(event)}\n\n`);
     if (this.#res.writableLength > this.#maxBuffered) {
       // The client is not reading: drop it rather than buffer without bound.
@@ -93,15 +131,17 @@ export class SseWriter implements EventSink {
       'X-Accel-Buffering': 'no',
       ...this.#headers,
     });
-    this.#res.flushHeaders();
-    this.#heartbeat = setInterval(() => {
-      if (!this.#closed) this.#res.write(': ping\n\n');
-    }, this.#heartbeatMs);
-    this.#heartbeat.unref();
+    // No flushHeaders(): the caller writes at once, and Node sends the head in the same packet as
+    // that write (a separate head costs a syscall and a client wake-up per stream).
+    watch(this, this.#heartbeatMs);
+  }
+
+  /** Keep-alive comment, so proxies don't close an idle stream. */
+  ping(): void {
+    if (!this.#closed) this.#res.write(': ping\n\n');
   }
 
   #stopHeartbeat(): void {
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
+    unwatch(this);
   }
 }
