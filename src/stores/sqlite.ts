@@ -132,6 +132,10 @@ export class SqliteTaskStore implements TaskStore {
       // With WAL, NORMAL only risks the last commits on power loss, never corruption, and
       // saves an fsync per transaction.
       this.db.pragma('synchronous = NORMAL');
+      // A bigger page cache and fewer, larger checkpoints: index pages written by many commits in a
+      // row are copied to the database file once per checkpoint instead of once per ~1 000 pages.
+      this.db.pragma('cache_size = -16000');
+      this.db.pragma('wal_autocheckpoint = 4000');
       this.migrate();
     } catch (error) {
       this.db.close();

@@ -103,7 +103,9 @@ export class Turn implements TaskContext {
 
   readonly #host: TurnHost;
   readonly #owner: string | undefined;
-  readonly #controller = new AbortController();
+  /** Made on first use: most workers never look at `signal`. */
+  #controller: AbortController | undefined;
+  #abortReason: TurnEndedError | undefined;
   readonly #startVersion: number;
   /** The task as the turn last changed it (ahead of the store while a write is pending). */
   #current: Task;
@@ -129,9 +131,12 @@ export class Turn implements TaskContext {
   readonly #outcome: Promise<TurnOutcome>;
   #resolveOutcome!: (outcome: TurnOutcome) => void;
   #rejectOutcome!: (err: unknown) => void;
-  readonly #stored: Promise<void>;
-  #resolveStored!: () => void;
-  #rejectStored!: (err: unknown) => void;
+  /** Made on first use (return-immediately sends, push configs, retries wait on it). */
+  #stored: Promise<void> | undefined;
+  #resolveStored: (() => void) | undefined;
+  #rejectStored: ((err: unknown) => void) | undefined;
+  /** Why the task will never be stored, once that is known. */
+  #neverStored: unknown;
 
   constructor(host: TurnHost, init: TurnInit) {
     this.#host = host;
@@ -155,14 +160,8 @@ export class Turn implements TaskContext {
       this.#resolveOutcome = resolve;
       this.#rejectOutcome = reject;
     });
-    this.#stored = new Promise((resolve, reject) => {
-      this.#resolveStored = resolve;
-      this.#rejectStored = reject;
-    });
-    // Nobody may wait on these; don't let a rejection crash the process.
-    this.#stored.catch(() => {});
+    // Nobody may wait on it; don't let a rejection crash the process.
     this.#outcome.catch(() => {});
-    if (init.version > 0) this.#resolveStored();
   }
 
   // ---- read side -------------------------------------------------------------------------
@@ -190,6 +189,8 @@ export class Turn implements TaskContext {
   }
 
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.#abortReason && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason);
     return this.#controller.signal;
   }
 
@@ -215,6 +216,17 @@ export class Turn implements TaskContext {
 
   /** Resolves once the task exists in the store; rejects if it never will (direct reply, store failure). */
   get stored(): Promise<void> {
+    if (!this.#stored) {
+      if (this.#storedVersion > 0) this.#stored = Promise.resolve();
+      else if (this.#neverStored !== undefined) this.#stored = Promise.reject(this.#neverStored);
+      else {
+        this.#stored = new Promise((resolve, reject) => {
+          this.#resolveStored = resolve;
+          this.#rejectStored = reject;
+        });
+      }
+      this.#stored.catch(() => {});
+    }
     return this.#stored;
   }
 
@@ -287,7 +299,7 @@ export class Turn implements TaskContext {
   async cancel(): Promise<Task> {
     if (!this.#cancelRequested && !isTerminal(this.#current.status.state)) {
       this.#cancelRequested = true;
-      this.#controller.abort(new TurnEndedError('The task was canceled.'));
+      this.#abort(new TurnEndedError('The task was canceled.'));
       this.#cancelTimer = setTimeout(
         () => void this.#writeCanceled().catch(() => {}),
         this.#host.cancelGraceMs,
@@ -300,7 +312,7 @@ export class Turn implements TaskContext {
 
   /** Abort without writing (server shutdown). */
   abort(reason: string): void {
-    this.#controller.abort(new TurnEndedError(reason));
+    this.#abort(new TurnEndedError(reason));
   }
 
   // ---- worker calls ----------------------------------------------------------------------
@@ -337,7 +349,8 @@ export class Turn implements TaskContext {
         parts: toParts(input.content),
       };
       if (input.metadata !== undefined) artifact.metadata = input.metadata;
-      this.#applyArtifact(artifact, false, true);
+      // A task completed by its first call goes submitted → result → completed: nothing to announce.
+      this.#applyArtifact(artifact, false, true, false);
     }
     const status: TaskStatus = { state: 'TASK_STATE_COMPLETED', timestamp: isoNow() };
     if (input.message !== undefined) status.message = this.#message(input.message);
@@ -373,7 +386,7 @@ export class Turn implements TaskContext {
       const message = this.#message(reply);
       delete message.taskId;
       this.#directReply = message;
-      this.#rejectStored(new TurnEndedError('The agent replied with a message; no task was created.'));
+      this.#storeNever(new TurnEndedError('The agent replied with a message; no task was created.'));
       this.#host.emit(this.#current, 0, { message });
       this.#settle({ message });
       return Promise.resolve();
@@ -437,10 +450,10 @@ export class Turn implements TaskContext {
     this.#apply(next, { statusUpdate: { taskId: task.id, contextId: task.contextId, status } });
   }
 
-  #applyArtifact(artifact: Artifact, append: boolean, lastChunk: boolean): void {
+  #applyArtifact(artifact: Artifact, append: boolean, lastChunk: boolean, announceWorking = true): void {
     if (isTerminal(this.#current.status.state)) return;
     // Output means work is under way: announce it before the first artifact.
-    if (this.#current.status.state === 'TASK_STATE_SUBMITTED')
+    if (announceWorking && this.#current.status.state === 'TASK_STATE_SUBMITTED')
       this.#applyStatus({ state: 'TASK_STATE_WORKING', timestamp: isoNow() });
     const task = this.#current;
     const artifacts = [...(task.artifacts ?? [])];
@@ -489,8 +502,9 @@ export class Turn implements TaskContext {
       throw err;
     }
     this.#pendingKeys = undefined;
-    if (this.#storedVersion === 0) this.#resolveStored();
+    const created = this.#storedVersion === 0;
     this.#storedVersion = version;
+    if (created) this.#resolveStored?.();
   }
 
   /**
@@ -501,7 +515,7 @@ export class Turn implements TaskContext {
     const stored = await this.#host.load(this.taskId);
     if (!stored || !isTerminal(stored.task.status.state)) return false;
     this.#ended = true;
-    this.#controller.abort(new TurnEndedError('The task was ended elsewhere.'));
+    this.#abort(new TurnEndedError('The task was ended elsewhere.'));
     this.#current = stored.task;
     this.#version = stored.version;
     this.#storedVersion = stored.version;
@@ -531,6 +545,17 @@ export class Turn implements TaskContext {
     this.#host.finished(this);
   }
 
+  #abort(reason: TurnEndedError): void {
+    this.#abortReason ??= reason;
+    this.#controller?.abort(this.#abortReason);
+  }
+
+  #storeNever(reason: unknown): void {
+    if (this.#storedVersion > 0) return;
+    this.#neverStored = reason;
+    this.#rejectStored?.(reason);
+  }
+
   #clearTimers(): void {
     if (this.#openTimer) clearImmediate(this.#openTimer);
     // Settling follows a completed write of the final state, so nothing is left to flush.
@@ -546,7 +571,7 @@ export class Turn implements TaskContext {
     this.#clearTimers();
     const reason = cause instanceof Error ? cause.message : String(cause);
     const error = new A2AError('InternalError', `The task could not be stored: ${reason}`);
-    this.#rejectStored(error);
+    this.#storeNever(error);
     this.#rejectOutcome(error);
     this.#host.finished(this);
   }
