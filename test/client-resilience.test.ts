@@ -101,6 +101,22 @@ describe.each<TransportPreference>(['jsonrpc', 'rest', 'jsonrpc-0.3'])('retries 
     },
   );
 
+  it('waits as long as a 429 Retry-After asks (within maxDelayMs) before retrying', async () => {
+    const client = await connect(transport, { retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 60_000 } });
+    proxy.reset();
+    const seenAt: number[] = [];
+    proxy.decide = (_req, index) => {
+      seenAt.push(Date.now());
+      return index === 0
+        ? { status: 429, body: 'slow down', contentType: 'text/plain', headers: { 'Retry-After': '1' } }
+        : 'forward';
+    };
+    expect(taskText(asTask(await client.send('patiently')))).toBe('Echo: patiently');
+    expect(proxy.requests).toHaveLength(2);
+    // The backoff alone would retry within a few ms; Retry-After asked for a second.
+    expect(seenAt[1]! - seenAt[0]!).toBeGreaterThanOrEqual(900);
+  });
+
   it('a dropped connection is retried like a 503', async () => {
     const client = await connect(transport);
     proxy.reset();

@@ -102,6 +102,22 @@ describe('idempotent sends', () => {
     expect(list.body.result.totalSize).toBe(1);
   });
 
+  it('a streamed retry of a message whose task already finished gets that task, not an error', async () => {
+    let calls = 0;
+    const { url } = await start(async (ctx) => {
+      calls++;
+      await ctx.complete(`done ${ctx.userText}`);
+    });
+    const message = userMessage('finished once');
+    const first = await rpc(url, 'SendMessage', { message });
+    const stream = await openSse(url, { body: rpcBody('SendStreamingMessage', { message }) });
+    const frames = (await stream.reader.all()).map((f) => frameJson(f).result);
+    expect(frames).toHaveLength(1);
+    expect(frames[0].task.id).toBe(first.body.result.task.id);
+    expect(frames[0].task.status.state).toBe('TASK_STATE_COMPLETED');
+    expect(calls).toBe(1);
+  });
+
   it('a retry while the first send is still running (nothing stored yet) joins it instead of running twice', async () => {
     let calls = 0;
     const release = gate();

@@ -629,7 +629,7 @@ export type ProxyDecision =
   /** Drop the connection without an answer (a network error for the client). */
   | 'drop'
   /** Answer with this status and body. */
-  | { status: number; body?: string; contentType?: string };
+  | { status: number; body?: string; contentType?: string; headers?: Record<string, string> };
 
 /** How to break the next event-stream response. */
 export interface StreamCut {
@@ -760,7 +760,10 @@ export async function startProxy(target = ''): Promise<TestProxy> {
         forward(proxied, res);
         return;
       }
-      res.writeHead(decision.status, { 'Content-Type': decision.contentType ?? 'application/json' });
+      res.writeHead(decision.status, {
+        ...decision.headers,
+        'Content-Type': decision.contentType ?? 'application/json',
+      });
       res.end(decision.body ?? '');
     });
   });

@@ -45,6 +45,8 @@ export interface CallSettings {
   fetch: typeof fetch;
   /** For streams: resume after this event id. */
   lastEventId?: string | undefined;
+  /** Set by the binding when the agent asked to wait (`Retry-After` on 429/503) before a retry. */
+  retryAfterMs?: number | undefined;
 }
 
 /** One event of a stream, in the v1.0 model. */
@@ -120,14 +122,26 @@ function rpcError(error: Record<string, unknown>, httpStatus?: number): A2AClien
 }
 
 async function doFetch(settings: CallSettings, url: string, init: RequestInit): Promise<Response> {
+  let response: Response;
   try {
-    return await settings.fetch(url, { ...init, signal: settings.signal ?? null });
+    response = await settings.fetch(url, { ...init, signal: settings.signal ?? null });
   } catch (err) {
     if (settings.signal?.aborted) throw settings.signal.reason ?? err;
     const reason =
       err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     throw new A2AClientError(`Could not reach ${url}: ${reason}`, { retryable: true, cause: err });
   }
+  const retryAfter = response.headers.get('retry-after');
+  if (retryAfter && retryableStatus(response.status)) settings.retryAfterMs = parseRetryAfter(retryAfter);
+  return response;
+}
+
+/** `Retry-After` in seconds or as an HTTP date, in ms (undefined when unreadable). */
+function parseRetryAfter(value: string): number | undefined {
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function parseJson(text: string, what: string): unknown {

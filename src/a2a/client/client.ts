@@ -439,7 +439,11 @@ export class A2AClient {
       } finally {
         done();
       }
-      await sleep(this.#delay(attempt), options.signal);
+      // The agent's own Retry-After wins over our backoff, within the same cap.
+      const cap = this.#options.retry?.maxDelayMs ?? 5_000;
+      const wait =
+        settings.retryAfterMs !== undefined ? Math.min(cap, settings.retryAfterMs) : this.#delay(attempt);
+      await sleep(wait, options.signal);
     }
   }
 

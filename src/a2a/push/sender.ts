@@ -172,7 +172,7 @@ export class PushSender {
    * Queues `payload` for delivery to `config.url` and returns at once. Failures go to `onError`.
    * Ignored after {@link PushSender.close}.
    */
-  send(taskId: string, config: TaskPushNotificationConfig, payload: StreamResponse): void {
+  send(taskId: string, config: TaskPushNotificationConfig, payload: object): void {
     if (this.closed) return;
     let body: string;
     try {

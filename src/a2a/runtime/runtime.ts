@@ -23,6 +23,7 @@ import {
   type Task,
   type TaskPushNotificationConfig,
 } from '../types.js';
+import { taskToV03 } from '../v03.js';
 import { type EventBus, MemoryEventBus, type Subscription, type TaskEvent } from './event-bus.js';
 import { extend, isoNow, newId } from './hot.js';
 import { Turn, type TurnHost } from './turn.js';
@@ -30,7 +31,23 @@ import type { Principal, Worker } from './worker.js';
 
 /** Sends push notifications (see `PushSender`). */
 export interface PushNotifier {
-  send(taskId: string, config: TaskPushNotificationConfig, payload: StreamResponse): void;
+  /** Queue one notification; `body` is sent as JSON. */
+  send(taskId: string, config: TaskPushNotificationConfig, body: object): void;
+  /** Stop delivering (pending retries are dropped). */
+  close?(): void;
+}
+
+/**
+ * A push config as the runtime keeps it: it remembers which protocol version created it, so a
+ * v0.3 receiver gets v0.3 bodies (the whole Task), and a v1.0 one gets each `StreamResponse`.
+ */
+type KeptPushConfig = TaskPushNotificationConfig & { id: string; wireVersion?: '0.3' };
+
+/** A config as a client sees it (without the runtime's bookkeeping). */
+function shownConfig(config: TaskPushNotificationConfig): TaskPushNotificationConfig {
+  if (!('wireVersion' in config)) return config;
+  const { wireVersion: _omit, ...shown } = config as KeptPushConfig;
+  return shown;
 }
 
 /** Options of a runtime. */
@@ -54,6 +71,8 @@ export interface CallContext {
   principal?: Principal | undefined;
   /** Activated extension URIs. */
   extensions?: readonly string[];
+  /** The protocol version of the request (default 1.0); push configs made over 0.3 get 0.3 bodies. */
+  protocolVersion?: '1.0' | '0.3';
 }
 
 /** Receives the events of a stream. `end` is called once, after the last event or on error. */
@@ -73,6 +92,12 @@ export function withHistoryLength(task: Task, historyLength: number | undefined)
   }
   if (task.history.length <= historyLength) return task;
   return { ...task, history: task.history.slice(-historyLength) };
+}
+
+function keptConfig(config: TaskPushNotificationConfig, taskId: string, call: CallContext): KeptPushConfig {
+  const kept: KeptPushConfig = { ...config, id: config.id || newId(), taskId };
+  if (call.protocolVersion === '0.3') kept.wireVersion = '0.3';
+  return kept;
 }
 
 /** A send either starts a turn or finds the task an identical earlier send created. */
@@ -201,9 +226,20 @@ export class TaskRuntime {
       throw err;
     }
     if ('existing' in start) {
-      // A retried streaming send: follow the task it created instead of running the work again.
+      // A retried streaming send: follow the task it created instead of running the work again
+      // (a finished one is just its final snapshot).
       subscription.unsubscribe();
-      await this.subscribe(start.existing.task.id, sink, call, undefined, true);
+      const { task, version } = start.existing;
+      if (isTerminal(task.status.state) && !this.#turns.has(task.id)) {
+        sink.event({
+          id: version,
+          payload: { task: withHistoryLength(task, request.configuration?.historyLength) },
+          state: task.status.state,
+        });
+        sink.end();
+        return;
+      }
+      await this.subscribe(task.id, sink, call, undefined, true);
       return;
     }
     if ('joined' in start) {
@@ -398,21 +434,10 @@ export class TaskRuntime {
     this.#requirePush();
     const record = await this.#load(taskId, call.principal);
     if (!record) throw A2AError.taskNotFound(taskId);
-    return this.#savePushConfig(taskId, config);
-  }
-
-  async #savePushConfig(
-    taskId: string,
-    config: TaskPushNotificationConfig,
-  ): Promise<TaskPushNotificationConfig> {
-    const saved: TaskPushNotificationConfig & { id: string } = {
-      ...config,
-      id: config.id || randomUUID(),
-      taskId,
-    };
+    const saved = keptConfig(config, taskId, call);
     await this.store.putPushConfig(taskId, saved);
     this.#pushConfigs.set(taskId, await this.store.listPushConfigs(taskId));
-    return saved;
+    return shownConfig(saved);
   }
 
   /** `GetTaskPushNotificationConfig`. */
@@ -431,7 +456,7 @@ export class TaskRuntime {
         configId,
       });
     }
-    return config;
+    return shownConfig(config);
   }
 
   /** `ListTaskPushNotificationConfigs`. */
@@ -439,7 +464,7 @@ export class TaskRuntime {
     this.#requirePush();
     const record = await this.#load(taskId, call.principal);
     if (!record) throw A2AError.taskNotFound(taskId);
-    return this.store.listPushConfigs(taskId);
+    return (await this.store.listPushConfigs(taskId)).map(shownConfig);
   }
 
   /** `DeleteTaskPushNotificationConfig` (idempotent). */
@@ -460,6 +485,7 @@ export class TaskRuntime {
     if (this.#closed) return;
     this.#closed = true;
     for (const turn of this.#turns.values()) turn.abort('The server is shutting down.');
+    this.#push?.close?.();
     await this.store.close();
   }
 
@@ -551,7 +577,7 @@ export class TaskRuntime {
     if (pushConfig && this.#push) {
       // The config belongs to the task being created: it gets every event from the first one
       // (the worker may already be running), and is persisted once the task exists.
-      const saved = { ...pushConfig, id: pushConfig.id || randomUUID(), taskId: turn.taskId };
+      const saved = keptConfig(pushConfig, turn.taskId, call);
       this.#pushConfigs.set(turn.taskId, [
         ...(this.#pushConfigs.get(turn.taskId) ?? []).filter((c) => c.id !== saved.id),
         saved,
@@ -630,7 +656,14 @@ export class TaskRuntime {
     const state = task.status.state;
     this.bus.publish(task.id, { id: version, payload, state: version === 0 ? undefined : state });
     const configs = this.#pushConfigs.get(task.id);
-    if (configs && this.#push) for (const config of configs) this.#push.send(task.id, config, payload);
+    if (configs && this.#push) {
+      for (const config of configs) {
+        // v0.3 receivers expect the whole task after every change, in v0.3 shape.
+        if ((config as KeptPushConfig).wireVersion === '0.3') {
+          if (version !== 0) this.#push.send(task.id, config, taskToV03(task));
+        } else this.#push.send(task.id, config, payload);
+      }
+    }
     if (version !== 0 && isTerminal(state)) {
       this.bus.close(task.id);
       this.#pushConfigs.delete(task.id);

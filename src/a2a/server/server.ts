@@ -261,7 +261,14 @@ export class A2AServer {
       }
       throw err;
     }
-    const request: TransportRequest = { req, res, body, version, call: { principal, extensions }, headers };
+    const request: TransportRequest = {
+      req,
+      res,
+      body,
+      version,
+      call: { principal, extensions, protocolVersion: version },
+      headers,
+    };
     if (isJsonRpc) await handleJsonRpc(this.#host, request);
     else await handleRest(this.#host, request, new URL(rawUrl, 'http://localhost'));
     return true;
