@@ -497,6 +497,60 @@ describe('referenceTaskIds', () => {
   });
 });
 
+describe('durability of what a stream shows', () => {
+  /** A memory store whose writes wait for a gate, like a slow disk. */
+  class GatedStore extends MemoryTaskStore {
+    gate: Promise<void> = Promise.resolve();
+    override async create(...args: Parameters<MemoryTaskStore['create']>) {
+      await this.gate;
+      return super.create(...args);
+    }
+    override async update(...args: Parameters<MemoryTaskStore['update']>) {
+      await this.gate;
+      return super.update(...args);
+    }
+  }
+
+  it('the event that ends a turn goes out only once the task is stored; progress goes out at once', async () => {
+    const store = new GatedStore();
+    const writes = deferred<void>();
+    store.gate = writes.promise;
+    const server = new A2AServer({
+      card: { name: 'Durable', description: 'd' },
+      store,
+      worker: async (ctx) => {
+        await ctx.emitArtifact({ content: 'partial' });
+        await ctx.complete('done');
+      },
+    });
+    servers.push(server);
+    const seen: string[] = [];
+    let ended = false;
+    const sink = {
+      event(event: { payload: Any }) {
+        const p = event.payload;
+        seen.push(p.task ? 'task' : p.artifactUpdate ? 'artifact' : p.statusUpdate.status.state);
+      },
+      end() {
+        ended = true;
+      },
+      onClose: undefined,
+    };
+    const streaming = server.runtime.streamMessage({ message: userMessage('hold on') as Any }, sink);
+    // Give the runtime every chance to misbehave while the store is stuck.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(seen).toContain('artifact');
+    expect(seen).not.toContain('TASK_STATE_COMPLETED');
+    expect(ended).toBe(false);
+    writes.resolve();
+    await streaming;
+    await waitFor(() => ended, 'the stream to end');
+    expect(seen.at(-1)).toBe('TASK_STATE_COMPLETED');
+    const stored = await store.get((await server.runtime.listTasks({})).tasks[0]!.id);
+    expect(stored?.task.status.state).toBe('TASK_STATE_COMPLETED');
+  });
+});
+
 describe('streaming', () => {
   const streamingWorker: Worker = async (ctx) => {
     await ctx.sendStatus('thinking');

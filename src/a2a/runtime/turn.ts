@@ -127,6 +127,8 @@ export class Turn implements TaskContext {
   #cancelTimer: NodeJS.Timeout | undefined;
   #directReply: Message | undefined;
   #settled = false;
+  /** Events that end the turn, sent once the write that stores them succeeded. */
+  #held: Array<[Task, number, StreamResponse]> | undefined;
 
   readonly #outcome: Promise<TurnOutcome>;
   #resolveOutcome!: (outcome: TurnOutcome) => void;
@@ -421,18 +423,27 @@ export class Turn implements TaskContext {
     try {
       await this.#persist();
     } catch (err) {
+      this.#held = undefined;
       this.#fail(err);
       throw err;
     }
+    const held = this.#held;
+    this.#held = undefined;
+    if (held) for (const [task, version, payload] of held) this.#host.emit(task, version, payload);
     if (isTerminalOrInterrupted(this.#current.status.state)) this.#settle({ task: this.#current });
   }
 
-  /** Change the task in memory and send the event now; the store follows with the next write. */
+  /**
+   * Change the task in memory and send the event now; the store follows with the next write.
+   * The event that ends the turn waits for that write: what a client sees as the end is stored.
+   */
   #apply(next: Task, payload: StreamResponse): void {
     if (!this.#opened) void this.open().catch(() => {});
     this.#version += 1;
     this.#current = next;
-    this.#host.emit(next, this.#version, payload);
+    if (this.#held || isTerminalOrInterrupted(next.status.state))
+      (this.#held ??= []).push([next, this.#version, payload]);
+    else this.#host.emit(next, this.#version, payload);
     if (!this.#flushTimer) {
       // After the current burst of work: everything the worker did until it waits is one write.
       this.#flushTimer = setImmediate(() => {
@@ -516,6 +527,7 @@ export class Turn implements TaskContext {
     if (!stored || !isTerminal(stored.task.status.state)) return false;
     this.#ended = true;
     this.#abort(new TurnEndedError('The task was ended elsewhere.'));
+    this.#held = undefined;
     this.#current = stored.task;
     this.#version = stored.version;
     this.#storedVersion = stored.version;

@@ -94,10 +94,11 @@ export class SseWriter implements EventSink {
     this.#start();
     const id = event.id > 0 ? `id: ${event.id}\n` : '';
     if (!this.#corked) {
-      // Events come in bursts (a worker call can produce several): one syscall per burst, not per event.
+      // Events come in bursts (a worker call can produce several, and the end of a turn follows its
+      // write): one syscall per turn of the event loop, not per event.
       this.#corked = true;
       this.#res.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         this.#corked = false;
         this.#res.uncork();
       });
