@@ -85,7 +85,7 @@ function connect(transport: TransportPreference, options: A2AClientOptions = {})
 }
 
 describe.each<TransportPreference>(['jsonrpc', 'rest', 'jsonrpc-0.3'])('retries (%s)', (transport) => {
-  it.each([503, 429, 502, 504])(
+  it.each([503, 429, 500, 502, 504])(
     'HTTP %i twice, then the real answer: the call succeeds on attempt 3',
     async (status) => {
       const client = await connect(transport);

@@ -70,8 +70,12 @@ export interface Binding {
   ): AsyncGenerator<StreamItem>;
 }
 
+/**
+ * Whether an HTTP status is worth a retry: 429 and every 5xx but 501 (Not Implemented will not
+ * change). Sends are safe to repeat: the message keeps its id, so the agent runs it once.
+ */
 function retryableStatus(status: number): boolean {
-  return status === 429 || status === 502 || status === 503 || status === 504;
+  return status === 429 || (status >= 500 && status !== 501);
 }
 
 async function httpError(response: Response): Promise<A2AClientError> {
@@ -116,7 +120,7 @@ function rpcError(error: Record<string, unknown>, httpStatus?: number): A2AClien
     ...(code !== undefined ? { code } : {}),
     ...(httpStatus !== undefined ? { httpStatus } : {}),
     data: error.data,
-    // An error envelope on a 429/502/503/504 is still an overloaded or unreachable agent.
+    // An error envelope on a 429 or 5xx is still an overloaded or failing agent: worth another try.
     retryable: httpStatus !== undefined && retryableStatus(httpStatus),
   });
 }

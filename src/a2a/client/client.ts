@@ -8,7 +8,7 @@
  * ```
  *
  * It reads the agent card, picks JSON-RPC or REST and A2A 1.0 (falling back to 0.3 for older
- * agents), retries network failures and 429/502/503/504 with backoff, applies a per-call timeout,
+ * agents), retries network failures, 429 and 5xx with backoff, applies a per-call timeout,
  * and resumes dropped streams with `Last-Event-ID`.
  *
  * @module
@@ -49,7 +49,7 @@ export interface A2AClientOptions {
   headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
   /** Timeout per call in ms (for streams: until the stream opens). Default 60 000. */
   timeoutMs?: number;
-  /** Retries on network failures and 429/502/503/504. Default 3 attempts, 200 ms base, 5 s cap. */
+  /** Retries on network failures, 429 and 5xx (not 501). Default 3 attempts, 200 ms base, 5 s cap. */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** A `fetch` implementation (default: the global one). */
   fetch?: typeof fetch;

@@ -15,7 +15,7 @@ export class A2AClientError extends Error {
   readonly httpStatus: number | undefined;
   /** Extra detail the agent sent. */
   readonly data: unknown;
-  /** True when retrying may help (network failure, 429, 502-504). */
+  /** True when retrying may help (network failure, 429, 5xx but 501). */
   readonly retryable: boolean;
 
   constructor(
