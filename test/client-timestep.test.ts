@@ -123,10 +123,11 @@ describe.each(TRANSPORTS)(
     });
 
     it('stream: a turn that asks for input ends the stream at input-required', async () => {
+      // The worker asked at once, before the task was shown: it appears once, waiting for input.
       const events = await collect(client.stream('ask'));
-      expect(events.map(describeEvent)).toEqual(['task:SUBMITTED', 'status:INPUT_REQUIRED']);
-      const last = events.at(-1) as Extract<StreamResponse, { statusUpdate: unknown }>;
-      expect(text(last.statusUpdate.status.message)).toBe('What is your name?');
+      expect(events.map(describeEvent)).toEqual(['task:INPUT_REQUIRED']);
+      const only = events[0] as Extract<StreamResponse, { task: unknown }>;
+      expect(text(only.task.status.message)).toBe('What is your name?');
     });
 
     it('getTask honours historyLength', async () => {

@@ -90,6 +90,16 @@ export async function chatCommand(args: string[]): Promise<number> {
         task = event.task;
         running!.taskId = task.id;
         contextId = task.contextId;
+        // A new task that arrives already finished (or waiting) carries its whole answer.
+        const state = task.status.state;
+        if (!input.taskId && (isTerminal(state) || isInterrupted(state))) {
+          for (const artifact of task.artifacts ?? []) {
+            const text = textParts(artifact.parts);
+            if (text) out.write(`${style.cyan('agent ›')} ${text}\n`);
+          }
+          const said = textParts(task.status.message?.parts);
+          if (said) out.write(`${style.cyan('agent ›')} ${said}\n`);
+        }
         return;
       }
       if ('artifactUpdate' in event) {

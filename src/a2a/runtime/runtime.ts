@@ -194,7 +194,7 @@ export class TaskRuntime {
     // Subscribe before the worker starts so the stream misses nothing; hold events until we know
     // which snapshot opens the stream.
     const taskId = request.message.taskId ?? newId();
-    const pending: TaskEvent[] = [];
+    let pending: TaskEvent[] | undefined;
     let ready = false;
     let ended = false;
     let lastId = 0;
@@ -212,7 +212,7 @@ export class TaskRuntime {
       }
     };
     const subscription = this.bus.subscribe(taskId, (event) =>
-      ready ? deliver(event) : pending.push(event),
+      ready ? deliver(event) : (pending ??= []).push(event),
     );
     sink.onClose = () => {
       ended = true;
@@ -262,7 +262,7 @@ export class TaskRuntime {
     if (!turn.isNewTask)
       deliver({ id: turn.startVersion, payload: { task: turn.task }, state: turn.task.status.state });
     ready = true;
-    for (const event of pending) deliver(event);
+    if (pending) for (const event of pending) deliver(event);
   }
 
   // ---- reads -------------------------------------------------------------------------------

@@ -127,12 +127,17 @@ export class Turn implements TaskContext {
   #cancelTimer: NodeJS.Timeout | undefined;
   #directReply: Message | undefined;
   #settled = false;
+  /** The turn ended before the task was shown: it goes out as one Task event once stored. */
+  #unseen = false;
   /** Events that end the turn, sent once the write that stores them succeeded. */
   #held: Array<[Task, number, StreamResponse]> | undefined;
 
-  readonly #outcome: Promise<TurnOutcome>;
-  #resolveOutcome!: (outcome: TurnOutcome) => void;
-  #rejectOutcome!: (err: unknown) => void;
+  /** Made on first use: only blocking sends and cancels wait for the outcome. */
+  #outcome: Promise<TurnOutcome> | undefined;
+  #resolveOutcome: ((outcome: TurnOutcome) => void) | undefined;
+  #rejectOutcome: ((err: unknown) => void) | undefined;
+  /** How the turn ended, once it did. */
+  #ending: { outcome: TurnOutcome } | { error: unknown } | undefined;
   /** Made on first use (return-immediately sends, push configs, retries wait on it). */
   #stored: Promise<void> | undefined;
   #resolveStored: (() => void) | undefined;
@@ -158,12 +163,6 @@ export class Turn implements TaskContext {
     this.extensions = init.extensions;
     this.requestMetadata = init.requestMetadata;
     this.acceptedOutputModes = init.acceptedOutputModes;
-    this.#outcome = new Promise((resolve, reject) => {
-      this.#resolveOutcome = resolve;
-      this.#rejectOutcome = reject;
-    });
-    // Nobody may wait on it; don't let a rejection crash the process.
-    this.#outcome.catch(() => {});
   }
 
   // ---- read side -------------------------------------------------------------------------
@@ -208,6 +207,19 @@ export class Turn implements TaskContext {
 
   /** Resolves when the turn ends: with the task (terminal or interrupted) or a direct message. */
   get outcome(): Promise<TurnOutcome> {
+    if (!this.#outcome) {
+      const ending = this.#ending;
+      if (ending) {
+        this.#outcome = 'outcome' in ending ? Promise.resolve(ending.outcome) : Promise.reject(ending.error);
+      } else {
+        this.#outcome = new Promise((resolve, reject) => {
+          this.#resolveOutcome = resolve;
+          this.#rejectOutcome = reject;
+        });
+      }
+      // Nobody may wait on it; don't let a rejection crash the process.
+      this.#outcome.catch(() => {});
+    }
     return this.#outcome;
   }
 
@@ -308,7 +320,7 @@ export class Turn implements TaskContext {
       );
       this.#cancelTimer.unref();
     }
-    const outcome = await this.#outcome;
+    const outcome = await this.outcome;
     return 'task' in outcome ? outcome.task : this.#current;
   }
 
@@ -337,7 +349,7 @@ export class Turn implements TaskContext {
 
   complete(result?: Content | CompleteInput): Promise<void> {
     this.#assertOpen('complete');
-    this.#ended = true;
+    this.#beginFinal();
     const input: CompleteInput =
       result === undefined
         ? {}
@@ -413,9 +425,21 @@ export class Turn implements TaskContext {
   }
 
   #finish(state: TaskState, content: Content | MessageInput): Promise<void> {
-    this.#ended = true;
+    this.#beginFinal();
     this.#applyStatus({ state, message: this.#message(content), timestamp: isoNow() });
     return this.#endTurn();
+  }
+
+  /**
+   * A final call. If nobody has seen the task yet (the worker's first call ends the turn), the
+   * task appears once, as it ended: one Task event instead of submitted, progress and the end.
+   */
+  #beginFinal(): void {
+    this.#ended = true;
+    if (!this.#opened) {
+      this.#opened = true;
+      this.#unseen = true;
+    }
   }
 
   /** Store everything, then tell the turn's caller how it ended. */
@@ -429,7 +453,8 @@ export class Turn implements TaskContext {
     }
     const held = this.#held;
     this.#held = undefined;
-    if (held) for (const [task, version, payload] of held) this.#host.emit(task, version, payload);
+    if (this.#unseen) this.#host.emit(this.#current, this.#version, { task: this.#current });
+    else if (held) for (const [task, version, payload] of held) this.#host.emit(task, version, payload);
     if (isTerminalOrInterrupted(this.#current.status.state)) this.#settle({ task: this.#current });
   }
 
@@ -441,6 +466,8 @@ export class Turn implements TaskContext {
     if (!this.#opened) void this.open().catch(() => {});
     this.#version += 1;
     this.#current = next;
+    // Unseen: the final call that is under way stores and shows the task once, as it ends.
+    if (this.#unseen) return;
     if (this.#held || isTerminalOrInterrupted(next.status.state))
       (this.#held ??= []).push([next, this.#version, payload]);
     else this.#host.emit(next, this.#version, payload);
@@ -553,7 +580,8 @@ export class Turn implements TaskContext {
     if (this.#settled) return;
     this.#settled = true;
     this.#clearTimers();
-    this.#resolveOutcome(outcome);
+    this.#ending = { outcome };
+    this.#resolveOutcome?.(outcome);
     this.#host.finished(this);
   }
 
@@ -584,7 +612,8 @@ export class Turn implements TaskContext {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const error = new A2AError('InternalError', `The task could not be stored: ${reason}`);
     this.#storeNever(error);
-    this.#rejectOutcome(error);
+    this.#ending = { error };
+    this.#rejectOutcome?.(error);
     this.#host.finished(this);
   }
 }

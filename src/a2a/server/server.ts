@@ -70,6 +70,9 @@ export interface ListenOptions {
 const CARD_PATH = '/.well-known/agent-card.json';
 const LEGACY_CARD_PATH = '/.well-known/agent.json';
 const JSON_TYPES = ['application/json', 'application/a2a+json'];
+/** Shared by every answer without extra headers (never mutated). */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_EXTENSIONS: readonly string[] = Object.freeze([]);
 
 /** Negotiate the protocol version from `A2A-Version` (absent: 0.3 for JSON-RPC, as the spec says). */
 function negotiateVersion(
@@ -183,18 +186,8 @@ export class A2AServer {
 
     const fallback: ProtocolVersion = isJsonRpc ? '0.3' : '1.0';
     const version = negotiateVersion(req.headers['a2a-version'], fallback);
-    const fail = (error: A2AError, extraHeaders: Record<string, string> = {}) => {
-      // A client asking for a version we do not speak gets the newest error shape (with ErrorInfo).
-      const request = { res, headers: extraHeaders, version: version ?? '1.0' };
-      if (isJsonRpc)
-        writeJsonRpcError(
-          request,
-          null,
-          error,
-          error.kind === 'ParseError' || error.kind === 'InvalidRequest' ? 200 : error.httpStatus,
-        );
-      else writeRestError(request, error);
-    };
+    const fail = (error: A2AError, extraHeaders?: Record<string, string>) =>
+      this.#fail(res, isJsonRpc, version, error, extraHeaders);
     if (!version) {
       fail(
         new A2AError(
@@ -234,9 +227,10 @@ export class A2AServer {
     }
 
     const extensions = this.#activatedExtensions(req, version);
-    const headers: Record<string, string> = {};
-    if (extensions.length > 0)
-      headers[version === '1.0' ? 'A2A-Extensions' : 'X-A2A-Extensions'] = extensions.join(', ');
+    const headers: Record<string, string> =
+      extensions.length === 0
+        ? NO_HEADERS
+        : { [version === '1.0' ? 'A2A-Extensions' : 'X-A2A-Extensions']: extensions.join(', ') };
 
     const contentType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (method !== 'GET' && method !== 'DELETE' && contentType && !JSON_TYPES.includes(contentType)) {
@@ -343,6 +337,23 @@ export class A2AServer {
     });
   }
 
+  /** Answer a request refused before it reached a binding, in that binding's error shape. */
+  #fail(
+    res: ServerResponse,
+    isJsonRpc: boolean,
+    version: ProtocolVersion | undefined,
+    error: A2AError,
+    headers: Record<string, string> = NO_HEADERS,
+  ): void {
+    // A client asking for a version we do not speak gets the newest error shape (with ErrorInfo).
+    const request = { res, headers, version: version ?? '1.0' };
+    if (!isJsonRpc) writeRestError(request, error);
+    else {
+      const status = error.kind === 'ParseError' || error.kind === 'InvalidRequest' ? 200 : error.httpStatus;
+      writeJsonRpcError(request, null, error, status);
+    }
+  }
+
   async #extendedCard(principal: Principal | undefined): Promise<AgentCard> {
     const option = this.#options.extendedCard;
     if (!option) {
@@ -366,12 +377,12 @@ export class A2AServer {
     };
   }
 
-  #activatedExtensions(req: IncomingMessage, version: ProtocolVersion): string[] {
-    if (this.#supportedExtensions.size === 0) return [];
+  #activatedExtensions(req: IncomingMessage, version: ProtocolVersion): readonly string[] {
+    if (this.#supportedExtensions.size === 0) return NO_EXTENSIONS;
     const raw =
       firstHeader(req.headers['a2a-extensions']) ??
       (version === '0.3' ? firstHeader(req.headers['x-a2a-extensions']) : undefined);
-    if (!raw) return [];
+    if (!raw) return NO_EXTENSIONS;
     const activated = new Set<string>();
     for (const uri of raw.split(',')) {
       const trimmed = uri.trim();

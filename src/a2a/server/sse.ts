@@ -22,6 +22,13 @@ export interface SseOptions {
   headers?: Record<string, string>;
 }
 
+const SSE_HEAD: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Type': 'text/event-stream',
+  'Cache-Control': 'no-cache',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+});
+
 /** Open streams, pinged by one shared timer (a timer per stream costs more than the pings). */
 const openStreams = new Set<SseWriter>();
 let heartbeat: NodeJS.Timeout | undefined;
@@ -125,13 +132,10 @@ export class SseWriter implements EventSink {
   #start(): void {
     if (this.#open) return;
     this.#open = true;
-    this.#res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-      ...this.#headers,
-    });
+    this.#res.writeHead(
+      200,
+      Object.keys(this.#headers).length === 0 ? SSE_HEAD : { ...SSE_HEAD, ...this.#headers },
+    );
     // No flushHeaders(): the caller writes at once, and Node sends the head in the same packet as
     // that write (a separate head costs a syscall and a client wake-up per stream).
     watch(this, this.#heartbeatMs);
