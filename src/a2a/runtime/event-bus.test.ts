@@ -99,6 +99,26 @@ describe('MemoryEventBus', () => {
     expect([...first, ...second]).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('frees at once a dropped channel whose only event is the final task snapshot (replay adds nothing)', () => {
+    const bus = new MemoryEventBus();
+    const sub = bus.subscribe('t1', () => {});
+    const finalSnapshot: TaskEvent = {
+      id: 3,
+      payload: { task: { id: 't1', contextId: 'c', status: { state: 'TASK_STATE_COMPLETED' } } },
+      state: 'TASK_STATE_COMPLETED',
+    };
+    bus.publish('t1', finalSnapshot);
+    sub.unsubscribe();
+    bus.close('t1');
+    expect(bus.channelCount).toBe(0);
+    // A dropped channel with real progress in it is kept for the reconnect.
+    const other = bus.subscribe('t2', () => {});
+    bus.publish('t2', ev(1));
+    other.unsubscribe();
+    bus.close('t2');
+    expect(bus.channelCount).toBe(1);
+  });
+
   it('frees a finished channel at once when its subscribers saw the end', () => {
     const bus = new MemoryEventBus();
     const sub = bus.subscribe('t1', () => {});

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { StreamResponse, TaskState } from '../types.js';
+import { isInterrupted, isTerminal, type StreamResponse, type TaskState } from '../types.js';
 
 /** One event of a task. */
 export interface TaskEvent {
@@ -65,6 +65,22 @@ interface Channel {
 }
 
 /**
+ * True when replaying the channel would tell a reconnecting client nothing the task's snapshot
+ * does not: it holds no events, or only one Task snapshot taken when the turn had ended.
+ */
+function replayAddsNothing(channel: Channel): boolean {
+  const { buffer } = channel;
+  if (buffer.length === 0) return channel.closedAt === 0;
+  if (buffer.length !== 1) return false;
+  const only = buffer[0]!;
+  return (
+    'task' in only.payload &&
+    only.state !== undefined &&
+    (isTerminal(only.state) || isInterrupted(only.state))
+  );
+}
+
+/**
  * In-process event bus. A channel exists only while someone subscribed to the task (or did so
  * recently), so tasks nobody watches cost nothing here.
  */
@@ -116,7 +132,7 @@ export class MemoryEventBus implements EventBus {
       unsubscribe: () => {
         if (!ch.listeners.delete(listener) || ch.listeners.size > 0) return;
         if (this.#channels.get(taskId) !== ch) return;
-        if (ch.finished || (ch.closedAt === 0 && ch.buffer.length === 0)) this.#channels.delete(taskId);
+        if (ch.finished || replayAddsNothing(ch)) this.#channels.delete(taskId);
         // Nobody listens (and the task may never finish, e.g. it waits for input): keep the buffer
         // for a reconnect, then free it like a finished channel's.
         else this.#retire(taskId, ch);
@@ -130,7 +146,8 @@ export class MemoryEventBus implements EventBus {
     channel.finished = true;
     // Everyone who watched saw the end: nobody needs a replay (a late subscriber gets the final
     // snapshot). A channel a client dropped mid-stream (queued) stays for its reconnect.
-    if (channel.listeners.size === 0 && !channel.queued) this.#channels.delete(taskId);
+    if (channel.listeners.size === 0 && (!channel.queued || replayAddsNothing(channel)))
+      this.#channels.delete(taskId);
   }
 
   #retire(taskId: string, channel: Channel): void {

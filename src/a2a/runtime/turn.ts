@@ -520,9 +520,15 @@ export class Turn implements TaskContext {
       // A write is under way; the changes after it need another.
       return this.#draining.then(() => this.#persist());
     }
-    const drain = this.#write().finally(() => {
-      this.#draining = undefined;
-    });
+    const drain = this.#write().then(
+      () => {
+        this.#draining = undefined;
+      },
+      (err: unknown) => {
+        this.#draining = undefined;
+        throw err;
+      },
+    );
     this.#draining = drain;
     return drain;
   }
