@@ -111,8 +111,9 @@ export interface TaskContext {
   /** Final for this turn: the task waits for the client to authenticate (`auth-required`). */
   requestAuth(prompt: Content | MessageInput): Promise<void>;
   /**
-   * Final: answer with a Message instead of a task. Only on the first turn and before any other
-   * event; a task already visible to the client is completed with this message instead.
+   * Final: answer with a Message instead of a task. That holds when it is the first call of a new
+   * task's worker, before the worker waits on anything (the task is not shown yet); otherwise the
+   * task, already visible, is completed with this message.
    */
   replyDirectly(reply: Content | MessageInput): Promise<void>;
 }
