@@ -12,6 +12,7 @@ import { A2AServer, defineAgent } from 'timestep';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import echoAgent from '../examples/echo-agent.js';
 import { send } from './helpers/v1-suite.js';
+import { waitFor } from './helpers/wait.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = `${root}bin/timestep.js`;
@@ -34,20 +35,6 @@ function timestep(...args: string[]): Promise<Run> {
       },
     );
   });
-}
-
-async function waitFor<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 let echo: A2AServer;

@@ -7,6 +7,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { A2AServer, type A2AServerOptions, defineAgent } from 'timestep';
 
+export { waitFor } from './wait.js';
+
 /** A one-shot latch a worker can wait on and a test can release. */
 class Gate {
   readonly opened: Promise<void>;
@@ -141,29 +143,6 @@ export async function startServer(agent: A2AServerOptions): Promise<{ server: A2
   });
   const { url } = await server.listen();
   return { server, url };
-}
-
-/** Poll `probe` until it returns a value other than `undefined`/`false`, or fail after `timeoutMs`. */
-export async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`Timed out waiting for ${what}${cause}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** One webhook call a push receiver got. */

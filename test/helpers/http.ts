@@ -2,6 +2,9 @@
  * Raw-HTTP helpers for tests that talk to a real `A2AServer`: JSON-RPC and REST calls with
  * global `fetch`, an SSE frame reader, and small promise tools (gates, polling with a deadline).
  */
+import { waitFor } from './wait.js';
+
+export { waitFor };
 
 /** Headers for a call; a `null` value removes a default header (e.g. `A2A-Version`). */
 export type HeaderInit = Record<string, string | null>;
@@ -261,19 +264,4 @@ export function deferred<T = void>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-/** Poll `check` until it returns a value other than `undefined`/`false`, or fail after `timeoutMs`. */
-export async function waitFor<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  what = 'condition',
-  timeoutMs = 3_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

@@ -52,6 +52,8 @@ import { A2AExpressApp } from 'a2a-sdk-v03/server/express';
 import express from 'express';
 import { A2AServer, type A2AServerOptions, defineAgent, type StreamResponse } from 'timestep';
 
+export { waitFor } from './wait.js';
+
 // ---- promise tools ----------------------------------------------------------------------------
 
 /** A one-shot latch. */
@@ -83,29 +85,6 @@ export class Gates {
   }
   open(name: string): void {
     this.get(name).open();
-  }
-}
-
-/** Poll `probe` until it returns something other than `undefined`/`false`; fail after `timeoutMs`. */
-export async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`Timed out waiting for ${what}${cause}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
