@@ -551,6 +551,34 @@ describe('durability of what a stream shows', () => {
   });
 });
 
+describe('a store that fails', () => {
+  class BrokenStore extends MemoryTaskStore {
+    override async create(): Promise<never> {
+      throw new Error('disk full');
+    }
+  }
+
+  it('a blocking send gets an internal error naming the cause, and a stream ends with it', async () => {
+    const { url } = await start(
+      async (ctx) => {
+        await ctx.complete('never stored');
+      },
+      { store: new BrokenStore() },
+    );
+    const blocking = await rpc(url, 'SendMessage', { message: userMessage('write me') });
+    expect(blocking.body.error.code).toBe(-32603);
+    expect(blocking.body.error.message).toContain('disk full');
+
+    const stream = await openSse(url, {
+      body: rpcBody('SendStreamingMessage', { message: userMessage('stream me') }),
+    });
+    const frames = await stream.reader.all();
+    const last = frames.at(-1)!;
+    expect(last.event).toBe('error');
+    expect(frameJson(last).error.message).toContain('disk full');
+  });
+});
+
 describe('streaming', () => {
   const streamingWorker: Worker = async (ctx) => {
     await ctx.sendStatus('thinking');

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredTask, TaskStore } from '../../stores/store.js';
 import { InvalidCursorError, VersionConflictError } from '../../stores/store.js';
-import { A2AError } from '../errors.js';
+import { A2AError, toA2AError } from '../errors.js';
 import {
   isInterrupted,
   isTerminal,
@@ -258,6 +258,13 @@ export class TaskRuntime {
       return;
     }
     const { turn } = start;
+    turn.onFailure = (error) => {
+      if (ended) return;
+      ended = true;
+      subscription.unsubscribe();
+      sink.end(error);
+    };
+    if (turn.failure !== undefined) turn.onFailure(toA2AError(turn.failure));
     // A resumed task opens with its snapshot (a new task's first event is its creation snapshot).
     if (!turn.isNewTask)
       deliver({ id: turn.startVersion, payload: { task: turn.task }, state: turn.task.status.state });

@@ -100,6 +100,8 @@ export class Turn implements TaskContext {
   readonly acceptedOutputModes: readonly string[];
   /** The task when the turn started. */
   readonly task: Readonly<Task>;
+  /** Told when the turn fails to store its task (a stream following it ends with this error). */
+  onFailure: ((error: A2AError) => void) | undefined;
 
   readonly #host: TurnHost;
   readonly #owner: string | undefined;
@@ -242,6 +244,12 @@ export class Turn implements TaskContext {
       this.#stored.catch(() => {});
     }
     return this.#stored;
+  }
+
+  /** Why the turn failed to store its task, if it did. */
+  get failure(): unknown {
+    const ending = this.#ending;
+    return ending && 'error' in ending ? ending.error : undefined;
   }
 
   /** The message this turn replied with, if it replied directly. */
@@ -620,6 +628,7 @@ export class Turn implements TaskContext {
     this.#storeNever(error);
     this.#ending = { error };
     this.#rejectOutcome?.(error);
+    this.onFailure?.(error);
     this.#host.finished(this);
   }
 }
