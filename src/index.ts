@@ -7,3 +7,4 @@ export * from './a2a/index.js';
 export { type AddressPolicy, PushSender, type PushSenderOptions } from './a2a/push/index.js';
 export * from './stores/index.js';
 export { openStore, type StoreSpec } from './stores/open.js';
+export * from './models/index.js';
