@@ -5,6 +5,7 @@
  */
 export * from './a2a/index.js';
 export { type AddressPolicy, PushSender, type PushSenderOptions } from './a2a/push/index.js';
+export * from './environment/index.js';
+export * from './models/index.js';
 export * from './stores/index.js';
 export { openStore, type StoreSpec } from './stores/open.js';
-export * from './models/index.js';
