@@ -211,9 +211,13 @@ export class TaskRuntime {
         sink.end();
       }
     };
-    const subscription = this.bus.subscribe(taskId, (event) =>
-      ready ? deliver(event) : (pending ??= []).push(event),
-    );
+    const subscription = this.bus.subscribe(taskId, (event) => {
+      if (ready) deliver(event);
+      else {
+        pending ??= [];
+        pending.push(event);
+      }
+    });
     sink.onClose = () => {
       ended = true;
       subscription.unsubscribe();

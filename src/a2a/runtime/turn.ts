@@ -476,9 +476,10 @@ export class Turn implements TaskContext {
     this.#current = next;
     // Unseen: the final call that is under way stores and shows the task once, as it ends.
     if (this.#unseen) return;
-    if (this.#held || isTerminalOrInterrupted(next.status.state))
-      (this.#held ??= []).push([next, this.#version, payload]);
-    else this.#host.emit(next, this.#version, payload);
+    if (this.#held || isTerminalOrInterrupted(next.status.state)) {
+      this.#held ??= [];
+      this.#held.push([next, this.#version, payload]);
+    } else this.#host.emit(next, this.#version, payload);
     if (!this.#flushTimer) {
       // After the current burst of work: everything the worker did until it waits is one write.
       this.#flushTimer = setImmediate(() => {
