@@ -10,7 +10,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import type { A2AClient, SendInput } from '../a2a/client/client.js';
+import type { SendInput } from '../a2a/client/client.js';
 import type { JsonValue, Part, StreamResponse, Task, TaskState } from '../a2a/types.js';
 import { isInterrupted, isTerminal } from '../a2a/types.js';
 import { partsText, stateLabel, style } from './output.js';

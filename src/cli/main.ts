@@ -4,7 +4,6 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import type { A2AServer } from '../a2a/server/server.js';
 import {
   cancelCommand,
   cardCommand,
@@ -61,7 +60,7 @@ const REMOTE: Record<string, (args: string[]) => Promise<number>> = {
   chat: async (args) => (await import('./chat.js')).chatCommand(args),
 };
 
-function stopOnSignal(servers: A2AServer[]): void {
+function stopOnSignal(servers: Array<{ close(): Promise<void> }>): void {
   const stop = () => {
     void Promise.all(servers.map((s) => s.close())).finally(() => process.exit(0));
   };

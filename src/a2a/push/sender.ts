@@ -11,7 +11,7 @@
 import http, { type ClientRequest, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import type { StreamResponse, TaskPushNotificationConfig } from '../types.js';
+import type { TaskPushNotificationConfig } from '../types.js';
 import {
   type AddressPolicy,
   PushTargetRejectedError,

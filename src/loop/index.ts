@@ -1,0 +1,6 @@
+/**
+ * The Loop: the agent runtime (model, tools and handoffs over MCP, reported as A2A task events).
+ *
+ * @module
+ */
+export { Loop, type LoopOptions } from './loop.js';
