@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { Client, SdkHttpError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { A2AClient, type SendInput, taskText } from '../a2a/client/client.js';
 import { type TaskContext, textOf, type WorkerFunction } from '../a2a/runtime/worker.js';
@@ -40,6 +41,12 @@ export interface LoopOptions {
 }
 
 /** A tool call the model made, as the Loop runs it. */
+/** A stable message id for a handoff (a name-based UUID of the caller's task, turn and tool call). */
+function handoffMessageId(taskId: string, callId: string, turnMessageId: string): string {
+  const hex = createHash('sha256').update(`${taskId}\0${turnMessageId}\0${callId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 interface ToolCall {
   callId: string;
   name: string;
@@ -50,6 +57,11 @@ interface ToolCall {
 interface PendingHandoff {
   contextId: string;
   signal: AbortSignal;
+  /**
+   * The message id of the A2A send, fixed by the caller's task and tool call: if the tool call is
+   * retried (a lost MCP session), the target sees the same message and runs the work once.
+   */
+  messageId: string;
 }
 
 const DEFAULT_MAX_MODEL_CALLS = 10;
@@ -249,7 +261,11 @@ export class Loop {
       const known = this.#handoffContexts.get(`${ctx.contextId}\0${target}`);
       if (args.context_id === undefined && known !== undefined) args.context_id = known;
       const key = `${target}\0${typeof args.message === 'string' ? args.message : ''}`;
-      const entry: PendingHandoff = { contextId: ctx.contextId, signal: ctx.signal };
+      const entry: PendingHandoff = {
+        contextId: ctx.contextId,
+        signal: ctx.signal,
+        messageId: handoffMessageId(ctx.taskId, call.callId, ctx.message.messageId),
+      };
       const queue = this.#pending.get(key) ?? [];
       queue.push(entry);
       this.#pending.set(key, queue);
@@ -384,7 +400,11 @@ export class Loop {
     const a2a = await connecting;
     const result = await this.#sendAndFollow(
       a2a,
-      { text: message, ...(contextId ? { contextId } : {}) },
+      {
+        text: message,
+        ...(contextId ? { contextId } : {}),
+        ...(pending ? { messageId: pending.messageId } : {}),
+      },
       pending ? AbortSignal.any([signal, pending.signal]) : signal,
     );
     const name = a2a.card.name || target;
