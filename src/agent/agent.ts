@@ -19,6 +19,7 @@ import type { AgentCardOptions } from '../a2a/server/card.js';
 import { A2AServer, type A2AServerOptions, type ListenOptions } from '../a2a/server/server.js';
 import { Environment } from '../environment/environment.js';
 import { Loop } from '../loop/loop.js';
+import type { LoopTool, ToolExecution } from '../loop/tool-policy.js';
 import { modelFromEnv } from '../models/from-env.js';
 import type { Model } from '../models/model.js';
 
@@ -43,6 +44,13 @@ export interface AgentOptions extends Omit<A2AServerOptions, 'card' | 'worker'> 
   maxModelCalls?: number;
   /** Timeout of one tool call, handoffs included (ms, default 30 minutes). */
   toolTimeoutMs?: number;
+  /**
+   * Where tool calls run (default `server`; `client` sends every call but `handoff` to the A2A client).
+   * See `LoopOptions.toolExecution`.
+   */
+  toolExecution?: ToolExecution;
+  /** Whether a call of `tool` needs the user's approval (default: `needsApproval` meta or `destructiveHint`). */
+  approval?: (tool: LoopTool) => boolean;
 }
 
 /** A running agent. */
@@ -124,6 +132,8 @@ export class Agent {
       model: _model,
       maxModelCalls,
       toolTimeoutMs,
+      toolExecution,
+      approval,
       ...serverOptions
     } = this.#options;
     const loop = new Loop({
@@ -132,6 +142,8 @@ export class Agent {
       agentName: name,
       ...(maxModelCalls !== undefined ? { maxModelCalls } : {}),
       ...(toolTimeoutMs !== undefined ? { toolTimeoutMs } : {}),
+      ...(toolExecution !== undefined ? { toolExecution } : {}),
+      ...(approval !== undefined ? { approval } : {}),
       conversation: async (ctx) => {
         const { tasks } = await this.server.runtime.listTasks(
           { contextId: ctx.contextId, pageSize: MAX_EARLIER_TASKS + 1, includeArtifacts: true },

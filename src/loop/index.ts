@@ -4,3 +4,11 @@
  * @module
  */
 export { Loop, type LoopOptions } from './loop.js';
+export type {
+  ClientCallKind,
+  ClientToolApproval,
+  ClientToolCall,
+  ClientToolResult,
+  LoopTool,
+  ToolExecution,
+} from './tool-policy.js';

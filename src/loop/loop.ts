@@ -6,6 +6,8 @@
  * model's tool calls on the Environment, and loops until the model answers without tool calls.
  * Handoffs arrive as MCP sampling requests from the Environment's `handoff` tool; the Loop sends the
  * message to the target agent over A2A and answers with the target's final text (DESIGN §3).
+ * Calls of client-side tools, and calls that need approval, end the turn with `input-required` and a
+ * `tool_calls` data part; the client's `tool_results` / `tool_approvals` resume it (see `tool-policy.ts`).
  *
  * ```ts
  * const loop = new Loop({ environmentUrl: 'http://127.0.0.1:8000/mcp', model, agentName: 'Ada' });
@@ -20,6 +22,22 @@ import { A2AClient, type SendInput, taskText } from '../a2a/client/client.js';
 import { type TaskContext, textOf, type WorkerFunction } from '../a2a/runtime/worker.js';
 import type { JsonObject, Message, Task } from '../a2a/types.js';
 import { type Model, ModelError, type ModelItem, type ModelTool } from '../models/model.js';
+import {
+  type ClientToolCall,
+  defaultNeedsApproval,
+  HANDOFF_TOOL,
+  hasToolAnswers,
+  isClientSide,
+  itemsToJson,
+  type LoopTool,
+  promptText,
+  type ToolExecution,
+  TURN_ITEMS_METADATA_KEY,
+  toolAnswersOf,
+  toolCallsOf,
+  turnItemsOf,
+  unansweredCalls,
+} from './tool-policy.js';
 
 /** Options of a {@link Loop}. */
 export interface LoopOptions {
@@ -38,6 +56,18 @@ export interface LoopOptions {
    * the model sees what was said before this task. `Agent` wires this to its task store.
    */
   conversation?: (ctx: TaskContext) => Promise<readonly Task[]>;
+  /**
+   * Where tool calls run (default `server`): `server` runs them on the Environment, except tools that
+   * are client-side (`_meta['timestep/clientSide']`) and calls that need approval; `client` sends every
+   * call (but `handoff`) to the A2A client, as the Python Timestep does. Calls for the client end the
+   * turn with `input-required` and a `tool_calls` data part (DESIGN §3).
+   */
+  toolExecution?: ToolExecution;
+  /**
+   * Whether a call of `tool` needs the user's approval. Default: its `_meta['timestep/needsApproval']`
+   * or its MCP `annotations.destructiveHint` is true.
+   */
+  approval?: (tool: LoopTool) => boolean;
 }
 
 /** A tool call the model made, as the Loop runs it. */
@@ -103,6 +133,7 @@ function contentText(content: unknown): string {
 function historyItems(history: readonly Message[]): ModelItem[] {
   const items: ModelItem[] = [];
   for (const message of history) {
+    if (message.role === 'ROLE_AGENT' && toolCallsOf(message).length > 0) continue;
     const content = textOf(message.parts);
     if (content === '') continue;
     items.push({ type: 'message', role: message.role === 'ROLE_AGENT' ? 'assistant' : 'user', content });
@@ -141,6 +172,8 @@ export class Loop {
   readonly #toolTimeoutMs: number;
   #client: Promise<Client> | undefined;
   #tools: ModelTool[] | undefined;
+  /** The Environment's tools by name, for the tool policy (listed with `#tools`). */
+  #toolInfo: Map<string, LoopTool> | undefined;
   #closed = false;
   /** (this task's contextId, target agent URL) → the target's contextId. */
   readonly #handoffContexts = new Map<string, string>();
@@ -201,8 +234,10 @@ export class Loop {
     const earlier = this.#options.conversation
       ? await this.#options.conversation(ctx).catch(() => [] as readonly Task[])
       : [];
-    const items = [...earlier.flatMap(taskItems), ...historyItems(ctx.history)];
-    let chunks = 0;
+    const items = earlier.flatMap(taskItems);
+    const taskStart = items.length;
+    await this.#taskHistory(ctx, items);
+    let chunks = ctx.artifacts.some((a) => a.artifactId === 'response') ? 1 : 0;
     let calls = 0;
     for (;;) {
       if (calls >= this.#maxModelCalls) {
@@ -243,13 +278,119 @@ export class Loop {
       }
       if (toolCalls.length === 0) break;
       if (text !== '') items.push({ type: 'message', role: 'assistant', content: text });
-      const outputs = await Promise.all(toolCalls.map((call) => this.#runTool(ctx, call)));
-      for (const [i, call] of toolCalls.entries()) {
+      const asked: ClientToolCall[] = [];
+      const serverCalls: ToolCall[] = [];
+      for (const call of toolCalls) {
+        const kind = this.#kindOf(call.name);
+        if (kind) asked.push({ call_id: call.callId, name: call.name, arguments: call.arguments, kind });
+        else serverCalls.push(call);
+      }
+      const outputs = await Promise.all(serverCalls.map((call) => this.#runTool(ctx, call)));
+      const byId = new Map(serverCalls.map((call, i) => [call.callId, outputs[i]!]));
+      for (const call of toolCalls) {
         items.push({ type: 'tool_call', ...call });
-        items.push({ type: 'tool_result', callId: call.callId, name: call.name, output: outputs[i]! });
+        const output = byId.get(call.callId);
+        if (output !== undefined)
+          items.push({ type: 'tool_result', callId: call.callId, name: call.name, output });
+      }
+      if (asked.length > 0) {
+        // The client must act: end the turn; the answers arrive as the next user message (DESIGN §3).
+        const toolCallsData = asked.map((c) => ({
+          call_id: c.call_id,
+          name: c.name,
+          arguments: c.arguments,
+          kind: c.kind,
+        }));
+        await ctx.requestInput({
+          content: [{ text: promptText(asked) }, { data: { tool_calls: toolCallsData } }],
+          metadata: { [TURN_ITEMS_METADATA_KEY]: itemsToJson(items.slice(taskStart)) },
+        });
+        return;
       }
     }
     await ctx.complete();
+  }
+
+  /** Who must act on a call of the tool `name` first: the client (`client`), the user (`approval`), or nobody. */
+  #kindOf(name: string): ClientToolCall['kind'] | undefined {
+    if (name === HANDOFF_TOOL) return undefined;
+    if (this.#options.toolExecution === 'client') return 'client';
+    const tool = this.#toolInfo?.get(name);
+    if (!tool) return undefined;
+    if (isClientSide(tool)) return 'client';
+    return (this.#options.approval ?? defaultNeedsApproval)(tool) ? 'approval' : undefined;
+  }
+
+  /**
+   * Push the model items of this task's history onto `items`. The last `input-required` status message
+   * of the Loop records the task's items so far (its metadata); messages after it are added as text.
+   * On a resumed turn, every tool call still without a result gets one from the client's answer
+   * (`tool_results`, or `tool_approvals`: approved calls run on the Environment, refused ones tell the
+   * model why), then the user's text follows.
+   */
+  async #taskHistory(ctx: TaskContext, items: ModelItem[]): Promise<void> {
+    const history = ctx.history;
+    const current = history.at(-1)?.messageId === ctx.message.messageId ? history.at(-1) : undefined;
+    const past = current ? history.slice(0, -1) : history;
+    let from = 0;
+    for (let i = past.length - 1; i >= 0; i--) {
+      const message = past[i]!;
+      if (message.role !== 'ROLE_AGENT') continue;
+      const recorded = turnItemsOf(message);
+      if (!recorded) continue;
+      items.push(...recorded);
+      from = i + 1;
+      break;
+    }
+    let asked = new Map<string, ClientToolCall['kind']>();
+    for (const message of past.slice(from)) {
+      if (message.role === 'ROLE_AGENT') {
+        const calls = toolCallsOf(message);
+        if (calls.length > 0) {
+          for (const c of calls)
+            items.push({ type: 'tool_call', callId: c.call_id, name: c.name, arguments: c.arguments });
+          continue;
+        }
+        const content = textOf(message.parts);
+        if (content !== '') items.push({ type: 'message', role: 'assistant', content });
+      } else if (!hasToolAnswers(message)) {
+        const content = textOf(message.parts);
+        if (content !== '') items.push({ type: 'message', role: 'user', content });
+      }
+    }
+    for (let i = past.length - 1; i >= 0; i--) {
+      if (past[i]!.role !== 'ROLE_AGENT') continue;
+      asked = new Map(toolCallsOf(past[i]!).map((c) => [c.call_id, c.kind]));
+      break;
+    }
+    const pending = unansweredCalls(items);
+    if (pending.length > 0) {
+      const answers = toolAnswersOf(ctx.isNewTask ? [] : ctx.userData);
+      const outputs = await Promise.all(
+        pending.map(async (call): Promise<string> => {
+          const result = answers.results.get(call.callId);
+          if (result) return result.output;
+          const approval = answers.approvals.get(call.callId);
+          if (approval && asked.get(call.callId) !== 'client') {
+            if (!approval.approved)
+              return `The user refused this call: ${approval.reason ?? 'no reason given'}`;
+            // The model sees the call as it ran (with the user's edits).
+            if (approval.arguments) call.arguments = approval.arguments;
+            return this.#runTool(ctx, { callId: call.callId, name: call.name, arguments: call.arguments });
+          }
+          return asked.get(call.callId) === 'approval'
+            ? 'The user did not approve this call.'
+            : 'Error: the client sent no result for this call.';
+        }),
+      );
+      for (const [i, call] of pending.entries()) {
+        items.push({ type: 'tool_result', callId: call.callId, name: call.name, output: outputs[i]! });
+      }
+    }
+    if (current) {
+      const content = textOf(current.parts);
+      if (content !== '') items.push({ type: 'message', role: 'user', content });
+    }
   }
 
   /** Run one tool call on the Environment; failures become an error text the model sees. */
@@ -310,6 +451,17 @@ export class Loop {
     if (this.#tools) return this.#tools;
     const tools = await this.#withClient(async (client) => {
       const { tools } = await client.listTools(undefined, { signal });
+      this.#toolInfo = new Map(
+        tools.map((t): [string, LoopTool] => [
+          t.name,
+          {
+            name: t.name,
+            ...(t.description ? { description: t.description } : {}),
+            meta: { ...(t._meta ?? {}) },
+            annotations: { ...(t.annotations ?? {}) },
+          },
+        ]),
+      );
       return tools.map(
         (t): ModelTool => ({
           name: t.name,
