@@ -98,7 +98,8 @@ describe('timestep demo', () => {
     });
     let agents: Array<{ close(): Promise<void> }> = [];
     try {
-      agents = await runDemo();
+      // Memory: the suite must not write into the working directory's .timestep/.
+      agents = await runDemo({ store: 'memory' });
     } finally {
       write.mockRestore();
       vi.unstubAllEnvs();

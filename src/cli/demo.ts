@@ -15,6 +15,7 @@ import {
   WEATHER_ASSISTANT_PORT,
 } from '../agent/demo-agents.js';
 import { modelFromEnv } from '../models/from-env.js';
+import type { StoreSpec } from '../stores/open.js';
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name]?.trim();
@@ -26,14 +27,20 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-/** Start the demo; resolves with the running agents (each has `close()`). */
-export async function runDemo(): Promise<Array<{ close(): Promise<void> }>> {
+/**
+ * Start the demo; resolves with the running agents (each has `close()`). Tasks go to SQLite under
+ * `.timestep/` unless `store` says otherwise (tests pass `'memory'`).
+ */
+export async function runDemo(
+  options: { store?: StoreSpec } = {},
+): Promise<Array<{ close(): Promise<void> }>> {
   const weatherPort = portFromEnv('TIMESTEP_DEMO_WEATHER_PORT', WEATHER_ASSISTANT_PORT);
   const personalPort = portFromEnv('TIMESTEP_DEMO_PERSONAL_PORT', PERSONAL_ASSISTANT_PORT);
   const { model, description } = modelFromEnv();
-  const weather = createWeatherAssistant({ model });
+  const store = options.store ? { store: options.store } : {};
+  const weather = createWeatherAssistant({ model, ...store });
   const { url: weatherUrl } = await weather.listen({ port: weatherPort });
-  const personal = createPersonalAssistant({ model, weatherUrl });
+  const personal = createPersonalAssistant({ model, weatherUrl, ...store });
   let personalUrl: string;
   try {
     ({ url: personalUrl } = await personal.listen({ port: personalPort }));
