@@ -2,7 +2,8 @@
  * `npm run bench`: Timestep against a bare `node:http` baseline and the official `@a2a-js/sdk`
  * server, side by side in one run, as the ratios DESIGN.md §5 budgets. See bench/README.md.
  *
- *   npm run bench [-- --seconds 4 --windows 2 --warmup 1 --connections 10 --tasks 100000 --only send,stream,get,memory]
+ *   npm run bench [-- --seconds 4 --windows 2 --warmup 1 --connections 10 --tasks 100000 --iterations 300
+ *     --only send,stream,get,memory,loop,handoff]
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -17,6 +18,7 @@ import {
   RESULTS_DIR,
   type ScenarioKind,
 } from './harness.js';
+import { type LatencyResult, measureHandoff, measureLoop } from './loop.js';
 import type { MemoryReport } from './memory.js';
 import type { Target } from './server.js';
 
@@ -27,7 +29,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '10' },
     tasks: { type: 'string', default: '100000' },
-    only: { type: 'string', default: 'send,stream,get,memory' },
+    iterations: { type: 'string', default: '300' },
+    only: { type: 'string', default: 'send,stream,get,memory,loop,handoff' },
   },
 });
 const seconds = Number(args.seconds);
@@ -35,6 +38,7 @@ const windows = Math.max(1, Math.trunc(Number(args.windows)));
 const warmupSeconds = Number(args.warmup);
 const connections = Number(args.connections);
 const taskCount = Number(args.tasks);
+const iterations = Math.max(1, Math.trunc(Number(args.iterations)));
 const only = new Set(args.only.split(','));
 
 type Column = 'bare' | 'timestep' | 'sqlite' | 'sdk';
@@ -125,27 +129,32 @@ function table(rows: string[][], rightAligned: Set<number>): string {
 async function main(): Promise<void> {
   const started = performance.now();
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const throughput = SCENARIOS.some((s) => only.has(s.kind));
   console.log(
-    `Timestep bench: ${availableParallelism()} cores (${cpu}), node ${process.version}; ` +
-      `autocannon ${connections} connections, pipelining 1, ${warmupSeconds}s warmup + ${seconds}s measured per target ` +
-      `(${windows} interleaved windows; the better one counts).`,
+    `Timestep bench: ${availableParallelism()} cores (${cpu}), node ${process.version}` +
+      (throughput
+        ? `; autocannon ${connections} connections, pipelining 1, ${warmupSeconds}s warmup + ${seconds}s measured per target ` +
+          `(${windows} interleaved windows; the better one counts).`
+        : '.'),
   );
-  console.log('Each server runs in its own process; the load generator in another.');
+  if (throughput) console.log('Each server runs in its own process; the load generator in another.');
   const [load1] = loadavg();
   if (load1 !== undefined && load1 > 0.5)
-    console.log(`NOTE: the machine is busy (load average ${load1.toFixed(1)}); see "others" below.`);
+    console.log(
+      `NOTE: the machine is busy (load average ${load1.toFixed(1)})${throughput ? '; see "others" below' : ''}.`,
+    );
   console.log('');
-  await buildChildren();
+  if (throughput || only.has('memory')) await buildChildren();
 
   const results: ScenarioResult[] = [];
-  const load = new LoadGenerator();
+  const load = throughput ? new LoadGenerator() : undefined;
   try {
     for (const scenario of SCENARIOS) {
       if (!only.has(scenario.kind)) continue;
       const measurements: Partial<Record<Column, Measurement>> = {};
       const columns = Object.entries(scenario.targets) as [Column, Target][];
       const measured = await measureScenario(
-        load,
+        load!,
         columns.map(([, target]) => target),
         scenario.kind,
         { warmupSeconds, windows, windowSeconds: seconds / windows, connections },
@@ -180,7 +189,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    load.close();
+    load?.close();
   }
 
   let memory: { timestep: MemoryReport; sdk: MemoryReport; pass: boolean } | undefined;
@@ -191,6 +200,21 @@ async function main(): Promise<void> {
     const sdk = await measureMemory('sdk', taskCount);
     console.log(`${fmt(sdk.rss / MB)} MB`);
     memory = { timestep, sdk, pass: timestep.rss / MB <= RSS_BUDGET_MB };
+  }
+
+  const latency: LatencyResult[] = [];
+  const latencyOptions = { iterations, warmup: Math.min(50, iterations) };
+  for (const [kind, measure] of [
+    ['loop', measureLoop],
+    ['handoff', measureHandoff],
+  ] as const) {
+    if (!only.has(kind)) continue;
+    const r = await measure(latencyOptions);
+    latency.push(r);
+    console.log(
+      `  ${r.title}: a ${fmt(r.a.median, 2)} ms, b ${fmt(r.b.median, 2)} ms (medians of ${r.a.samples}), ` +
+        `overhead ${fmt(r.overhead, 2)} ms`,
+    );
   }
 
   // ---- the summary table ------------------------------------------------------------------
@@ -239,7 +263,7 @@ async function main(): Promise<void> {
       '',
     ]);
   }
-  console.log(`\n${table(rows, new Set([1, 2, 3, 4, 6, 9]))}\n`);
+  if (rows.length > 1) console.log(`\n${table(rows, new Set([1, 2, 3, 4, 6, 9]))}\n`);
 
   const detail: string[][] = [
     [
@@ -275,7 +299,7 @@ async function main(): Promise<void> {
       ]);
     }
   }
-  console.log(table(detail, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11])));
+  if (results.length > 0) console.log(table(detail, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11])));
   if (memory) {
     for (const r of [memory.timestep, memory.sdk]) {
       console.log(
@@ -284,6 +308,30 @@ async function main(): Promise<void> {
           `${fmt(r.tasks / r.seconds)} sends/s in-process`,
       );
     }
+  }
+
+  const latencyRows: string[][] = [
+    ['scenario', 'a', 'a ms (median/p90)', 'b', 'b ms (median/p90)', 'overhead ms', 'budget', 'result'],
+  ];
+  for (const r of latency) {
+    latencyRows.push([
+      r.kind,
+      r.a.label,
+      `${fmt(r.a.median, 2)} / ${fmt(r.a.p90, 2)}`,
+      r.b.label,
+      `${fmt(r.b.median, 2)} / ${fmt(r.b.p90, 2)}`,
+      fmt(r.overhead, 2),
+      `<= ${r.budgetMs} ms`,
+      r.pass ? 'PASS' : 'FAIL',
+    ]);
+  }
+  if (latency.length > 0) {
+    console.log(
+      `\nLatency, in-process, sequential: ${iterations} measured rounds (a and b alternately) after ` +
+        `${latencyOptions.warmup} warm-up rounds; overhead = median(b) - median(a).`,
+    );
+    console.log(table(latencyRows, new Set([2, 4, 5])));
+    for (const r of latency) console.log(`${r.kind}: ${r.note}`);
   }
 
   const failures = results.flatMap((r) => Object.values(r.measurements)).filter((m) => m.failures > 0);
@@ -300,7 +348,16 @@ async function main(): Promise<void> {
       {
         date: new Date().toISOString(),
         machine: { cores: availableParallelism(), cpu, node: process.version },
-        settings: { seconds, windows, warmupSeconds, connections, pipelining: 1, tasks: taskCount },
+        settings: {
+          seconds,
+          windows,
+          warmupSeconds,
+          connections,
+          pipelining: 1,
+          tasks: taskCount,
+          iterations,
+          only: [...only],
+        },
         loadAverageAtStart: load1,
         scenarios: results,
         memory: memory && {
@@ -311,7 +368,9 @@ async function main(): Promise<void> {
           timestep: memory.timestep,
           sdk: memory.sdk,
         },
+        latency,
         table: rows,
+        latencyTable: latencyRows,
       },
       null,
       2,

@@ -172,6 +172,8 @@ export class Loop {
   readonly #toolTimeoutMs: number;
   #client: Promise<Client> | undefined;
   #tools: ModelTool[] | undefined;
+  /** The cached `system_prompt` text (see `#systemPromptFor`). */
+  #systemPrompt: string | undefined;
   /** The Environment's tools by name, for the tool policy (listed with `#tools`). */
   #toolInfo: Map<string, LoopTool> | undefined;
   #closed = false;
@@ -217,13 +219,7 @@ export class Loop {
     let tools: ModelTool[];
     try {
       [system, tools] = await Promise.all([
-        this.#withClient(async (client) => {
-          const prompt = await client.getPrompt(
-            { name: 'system_prompt', arguments: { agent_name: agentName } },
-            { signal: ctx.signal },
-          );
-          return prompt.messages.map((m) => contentText(m.content)).join('\n');
-        }),
+        this.#systemPromptFor(agentName, ctx.signal),
         this.#listTools(ctx.signal),
       ]);
     } catch (error) {
@@ -475,6 +471,24 @@ export class Loop {
   }
 
   /** Run an MCP call; when the session was lost, reconnect once and run it again. */
+  /**
+   * The Environment's `system_prompt` for this agent. Cached like the tool list: it is fetched
+   * again after the Environment announces `prompts/list_changed` or the session is lost (an MCP
+   * round trip per turn would be most of a turn's overhead).
+   */
+  async #systemPromptFor(agentName: string, signal: AbortSignal): Promise<string> {
+    if (this.#systemPrompt !== undefined) return this.#systemPrompt;
+    const system = await this.#withClient(async (client) => {
+      const prompt = await client.getPrompt(
+        { name: 'system_prompt', arguments: { agent_name: agentName } },
+        { signal },
+      );
+      return prompt.messages.map((m) => contentText(m.content)).join('\n');
+    });
+    this.#systemPrompt = system;
+    return system;
+  }
+
   async #withClient<T>(call: (client: Client) => Promise<T>): Promise<T> {
     const client = await this.#connect();
     try {
@@ -484,6 +498,7 @@ export class Loop {
       if (this.#client !== undefined && (await this.#client.catch(() => undefined)) === client) {
         this.#client = undefined;
         this.#tools = undefined;
+        this.#systemPrompt = undefined;
         void client.close().catch(() => undefined);
       }
       return call(await this.#connect());
@@ -511,6 +526,11 @@ export class Loop {
           tools: {
             onChanged: () => {
               this.#tools = undefined;
+            },
+          },
+          prompts: {
+            onChanged: () => {
+              this.#systemPrompt = undefined;
             },
           },
         },
