@@ -7,18 +7,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { A2AServer, type A2AServerOptions, defineAgent } from 'timestep';
 
-export { waitFor } from './wait.js';
+import { type Gate, Gates } from './wait.js';
 
-/** A one-shot latch a worker can wait on and a test can release. */
-class Gate {
-  readonly opened: Promise<void>;
-  open!: () => void;
-  constructor() {
-    this.opened = new Promise((resolve) => {
-      this.open = resolve;
-    });
-  }
-}
+export { waitFor } from './wait.js';
 
 /** What the test agent's workers did, for assertions the wire cannot show. */
 export class AgentProbe {
@@ -26,20 +17,15 @@ export class AgentProbe {
   readonly started = new Set<string>();
   /** Tasks whose worker saw `ctx.signal` aborted. */
   readonly aborted = new Set<string>();
-  readonly #gates = new Map<string, Gate>();
+  readonly #gates = new Gates();
 
   gate(name: string): Gate {
-    let gate = this.#gates.get(name);
-    if (!gate) {
-      gate = new Gate();
-      this.#gates.set(name, gate);
-    }
-    return gate;
+    return this.#gates.get(name);
   }
 
   /** Let the worker waiting on `name` go on. */
   release(name: string): void {
-    this.gate(name).open();
+    this.#gates.open(name);
   }
 }
 

@@ -52,41 +52,11 @@ import { A2AExpressApp } from 'a2a-sdk-v03/server/express';
 import express from 'express';
 import { A2AServer, type A2AServerOptions, defineAgent, type StreamResponse } from 'timestep';
 
-export { waitFor } from './wait.js';
+import { Gate, Gates } from './wait.js';
+
+export { Gate, Gates, waitFor } from './wait.js';
 
 // ---- promise tools ----------------------------------------------------------------------------
-
-/** A one-shot latch. */
-export class Gate {
-  readonly opened: Promise<void>;
-  isOpen = false;
-  #open!: () => void;
-  constructor() {
-    this.opened = new Promise((resolve) => {
-      this.#open = resolve;
-    });
-  }
-  open(): void {
-    this.isOpen = true;
-    this.#open();
-  }
-}
-
-/** Named gates, created on first use by either side. */
-export class Gates {
-  readonly #gates = new Map<string, Gate>();
-  get(name: string): Gate {
-    let gate = this.#gates.get(name);
-    if (!gate) {
-      gate = new Gate();
-      this.#gates.set(name, gate);
-    }
-    return gate;
-  }
-  open(name: string): void {
-    this.get(name).open();
-  }
-}
 
 /** Every item of an async iterable. */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

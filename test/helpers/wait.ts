@@ -25,3 +25,35 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** A one-shot latch: a worker (or a proxy) waits on `opened`; the test calls `open()`. */
+export class Gate {
+  readonly opened: Promise<void>;
+  isOpen = false;
+  #open!: () => void;
+  constructor() {
+    this.opened = new Promise((resolve) => {
+      this.#open = resolve;
+    });
+  }
+  open(): void {
+    this.isOpen = true;
+    this.#open();
+  }
+}
+
+/** Named gates, created on first use by either side. */
+export class Gates {
+  readonly #gates = new Map<string, Gate>();
+  get(name: string): Gate {
+    let gate = this.#gates.get(name);
+    if (!gate) {
+      gate = new Gate();
+      this.#gates.set(name, gate);
+    }
+    return gate;
+  }
+  open(name: string): void {
+    this.get(name).open();
+  }
+}
