@@ -14,10 +14,10 @@
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { AgentCardOptions } from '../a2a/server/card.js';
 import { A2AServer, type A2AServerOptions, type ListenOptions } from '../a2a/server/server.js';
 import { Environment } from '../environment/environment.js';
+import { listenHttp } from '../http/listen.js';
 import { Loop } from '../loop/loop.js';
 import type { LoopTool, ToolExecution } from '../loop/tool-policy.js';
 import { modelFromEnv } from '../models/from-env.js';
@@ -113,16 +113,7 @@ export class Agent {
     const host = options.host ?? '127.0.0.1';
     const http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#route(req, res));
     this.#http = http;
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(options.port ?? 0, host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = http.address() as AddressInfo;
-    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-    const url = `http://${shown}:${port}`;
+    const { port, baseUrl: url } = await listenHttp(http, options.port ?? 0, host);
     const {
       name,
       description,

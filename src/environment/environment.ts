@@ -10,7 +10,6 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   hostHeaderValidation,
   type NodeMcpRequestHandler,
@@ -32,6 +31,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { listenHttp } from '../http/listen.js';
 import { type EnvironmentTool, encodeToolResult } from './tool.js';
 
 /** An agent the built-in `handoff` tool may hand off to. */
@@ -326,16 +326,8 @@ export class Environment {
       sendJsonRpcError(res, 404, -32601, 'Not found: the MCP endpoint is /mcp');
     });
     this.#httpServer = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
-    const urlHost = host.includes(':') ? `[${host}]` : host;
-    return { url: `http://${urlHost}:${port}/mcp`, port };
+    const { port, baseUrl } = await listenHttp(server, options.port ?? 0, host);
+    return { url: `${baseUrl}/mcp`, port };
   }
 
   /** Close every session and, when listening, the HTTP server. */

@@ -14,8 +14,8 @@
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { listenHttp } from '../../http/listen.js';
 import { openStore, type StoreSpec } from '../../stores/open.js';
 import { A2AError } from '../errors.js';
 import { PushSender, type PushSenderOptions } from '../push/sender.js';
@@ -294,18 +294,9 @@ export class A2AServer {
     const host = options.host ?? '127.0.0.1';
     const server = createServer({ keepAliveTimeout: 65_000 }, this.listener);
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
+    const { port, baseUrl } = await listenHttp(server, options.port ?? 0, host);
     if (!this.#options.publicUrl) {
-      const shown =
-        host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-      this.#baseUrl = `http://${shown}:${port}`;
+      this.#baseUrl = baseUrl;
       this.#card = undefined;
     }
     return { url: this.url, port };
