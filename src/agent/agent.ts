@@ -22,6 +22,8 @@ import { Loop } from '../loop/loop.js';
 import type { LoopTool, ToolExecution } from '../loop/tool-policy.js';
 import { modelFromEnv } from '../models/from-env.js';
 import type { Model } from '../models/model.js';
+import { ResponsesHandler } from '../responses/handler.js';
+import { serveUi } from '../ui/serve.js';
 
 /** Options of an {@link Agent}: its card, its Environment and model, and any `A2AServer` option. */
 export interface AgentOptions extends Omit<A2AServerOptions, 'card' | 'worker'> {
@@ -64,8 +66,8 @@ export interface ListeningAgent {
 /** How many earlier tasks of a conversation the model sees. */
 const MAX_EARLIER_TASKS = 20;
 
-function isMcpPath(path: string): boolean {
-  return path === '/mcp' || path.startsWith('/mcp/');
+function isUnder(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`);
 }
 
 /** A Timestep agent: an A2A server whose worker is a Loop over an Environment. */
@@ -78,6 +80,7 @@ export class Agent {
   #http: Server | undefined;
   #server: A2AServer | undefined;
   #loop: Loop | undefined;
+  #responses: ResponsesHandler | undefined;
   #url: string | undefined;
 
   /** Create an agent; nothing is served until {@link Agent.listen}. */
@@ -153,6 +156,7 @@ export class Agent {
       worker: loop,
       publicUrl: serverOptions.publicUrl ?? url,
     });
+    this.#responses = new ResponsesHandler({ runtime: this.#server.runtime, agentName: name });
     this.#url = this.#server.url;
     return { url: this.#url, port };
   }
@@ -175,8 +179,16 @@ export class Agent {
     const queryAt = rawUrl.indexOf('?');
     const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const environment = this.environment;
-    if (environment && isMcpPath(path)) {
+    if (environment && isUnder(path, '/mcp')) {
       void environment.handler(req, res);
+      return;
+    }
+    if (isUnder(path, '/ui')) {
+      serveUi(req, res);
+      return;
+    }
+    if (this.#responses && isUnder(path, '/v1')) {
+      this.#responses.handle(req, res);
       return;
     }
     const server = this.#server;

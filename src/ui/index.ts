@@ -1,0 +1,6 @@
+/**
+ * The web UI: static assets served at `/ui` by every agent and by `timestep ui`.
+ *
+ * @module
+ */
+export { serveUi, type UiOptions } from './serve.js';
