@@ -21,6 +21,7 @@ export type {
   TaskContext,
   Worker,
   WorkerFunction,
+  WorkerObject,
 } from './runtime/worker.js';
 export { TurnEndedError, textOf, toParts } from './runtime/worker.js';
 export {

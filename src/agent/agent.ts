@@ -53,6 +53,8 @@ export interface AgentOptions extends Omit<A2AServerOptions, 'card' | 'worker'> 
   toolExecution?: ToolExecution;
   /** Whether a call of `tool` needs the user's approval (default: `needsApproval` meta or `destructiveHint`). */
   approval?: (tool: LoopTool) => boolean;
+  /** Most agents below the first one in a chain of handoffs (default 5); deeper handoffs are refused. */
+  maxHandoffDepth?: number;
 }
 
 /** A running agent. */
@@ -128,6 +130,7 @@ export class Agent {
       toolTimeoutMs,
       toolExecution,
       approval,
+      maxHandoffDepth,
       ...serverOptions
     } = this.#options;
     const loop = new Loop({
@@ -138,6 +141,8 @@ export class Agent {
       ...(toolTimeoutMs !== undefined ? { toolTimeoutMs } : {}),
       ...(toolExecution !== undefined ? { toolExecution } : {}),
       ...(approval !== undefined ? { approval } : {}),
+      ...(maxHandoffDepth !== undefined ? { maxHandoffDepth } : {}),
+      agentUrl: serverOptions.publicUrl ?? url,
       conversation: async (ctx) => {
         const { tasks } = await this.server.runtime.listTasks(
           { contextId: ctx.contextId, pageSize: MAX_EARLIER_TASKS + 1, includeArtifacts: true },

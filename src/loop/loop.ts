@@ -16,12 +16,18 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { Client, SdkHttpError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { A2AClient, type SendInput, taskText } from '../a2a/client/client.js';
 import { type TaskContext, textOf, type WorkerFunction } from '../a2a/runtime/worker.js';
-import type { JsonObject, Message, Task } from '../a2a/types.js';
+import type { JsonObject, JsonValue, Message, Part, Task } from '../a2a/types.js';
 import { type Model, ModelError, type ModelItem, type ModelTool } from '../models/model.js';
+import {
+  type HandoffInterrupt,
+  type HandoffOutcome,
+  Handoffs,
+  isHandoffStatus,
+  PENDING_HANDOFFS_KEY,
+  pendingHandoffsOf,
+} from './handoff.js';
 import {
   type ClientToolCall,
   defaultNeedsApproval,
@@ -30,6 +36,7 @@ import {
   isClientSide,
   itemsToJson,
   type LoopTool,
+  parseItems,
   promptText,
   type ToolExecution,
   TURN_ITEMS_METADATA_KEY,
@@ -68,39 +75,69 @@ export interface LoopOptions {
    * or its MCP `annotations.destructiveHint` is true.
    */
   approval?: (tool: LoopTool) => boolean;
+  /** This agent's A2A URL: handoffs back to it are refused (cycles). `Agent` sets it. */
+  agentUrl?: string;
+  /** Most agents below the first one in a chain of handoffs (default 5); deeper handoffs are refused. */
+  maxHandoffDepth?: number;
 }
+
+/** A2A message metadata key: text appended to the system prompt for this turn. */
+export const INSTRUCTIONS_KEY = 'timestep/instructions';
+/** A2A message metadata key: extra client-side function tools for this turn. */
+export const REQUEST_TOOLS_KEY = 'timestep/tools';
+/** A2A message metadata key: model items that precede a new task (a caller's own conversation). */
+export const PRIOR_ITEMS_KEY = 'timestep/prior_items';
+/** Task metadata key: token usage of the last turn. */
+export const USAGE_KEY = 'timestep/usage';
 
 /** A tool call the model made, as the Loop runs it. */
-/** A stable message id for a handoff (a name-based UUID of the caller's task, turn and tool call). */
-function handoffMessageId(taskId: string, callId: string, turnMessageId: string): string {
-  const hex = createHash('sha256').update(`${taskId}\0${turnMessageId}\0${callId}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
 interface ToolCall {
   callId: string;
   name: string;
   arguments: JsonObject;
 }
 
-/** A handoff the Loop is running, waiting for its sampling request. */
-interface PendingHandoff {
-  contextId: string;
-  signal: AbortSignal;
-  /**
-   * The message id of the A2A send, fixed by the caller's task and tool call: if the tool call is
-   * retried (a lost MCP session), the target sees the same message and runs the work once.
-   */
-  messageId: string;
+/** What the turn's user message asks of the Loop beyond its text (see the `*_KEY` constants). */
+interface TurnInput {
+  instructions: string | undefined;
+  tools: ModelTool[];
+  priorItems: ModelItem[];
 }
 
 const DEFAULT_MAX_MODEL_CALLS = 10;
 const DEFAULT_TOOL_TIMEOUT_MS = 30 * 60_000;
-/** Most remembered (conversation, handoff target) → target context pairs. */
-const MAX_HANDOFF_CONTEXTS = 10_000;
 
-function normalizeUrl(url: string): string {
-  return url.trim().replace(/\/+$/, '');
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function turnInputOf(ctx: TaskContext): TurnInput {
+  const metadata = ctx.message.metadata ?? {};
+  const instructions = metadata[INSTRUCTIONS_KEY];
+  const rawTools = metadata[REQUEST_TOOLS_KEY];
+  const tools: ModelTool[] = [];
+  if (Array.isArray(rawTools)) {
+    for (const t of rawTools) {
+      if (!isObject(t) || typeof t.name !== 'string' || t.name === '') continue;
+      tools.push({
+        name: t.name,
+        ...(typeof t.description === 'string' ? { description: t.description } : {}),
+        parameters: isObject(t.parameters)
+          ? (t.parameters as JsonObject)
+          : { type: 'object', properties: {} },
+      });
+    }
+  }
+  const prior = metadata[PRIOR_ITEMS_KEY];
+  return {
+    instructions: typeof instructions === 'string' && instructions.trim() !== '' ? instructions : undefined,
+    tools,
+    priorItems: ctx.isNewTask && Array.isArray(prior) ? parseItems(prior) : [],
+  };
+}
+
+function isInterrupt(outcome: HandoffOutcome): outcome is HandoffInterrupt {
+  return typeof outcome !== 'string';
 }
 
 function errorMessage(error: unknown): string {
@@ -133,7 +170,8 @@ function contentText(content: unknown): string {
 function historyItems(history: readonly Message[]): ModelItem[] {
   const items: ModelItem[] = [];
   for (const message of history) {
-    if (message.role === 'ROLE_AGENT' && toolCallsOf(message).length > 0) continue;
+    if (message.role === 'ROLE_AGENT' && (toolCallsOf(message).length > 0 || isHandoffStatus(message)))
+      continue;
     const content = textOf(message.parts);
     if (content === '') continue;
     items.push({ type: 'message', role: message.role === 'ROLE_AGENT' ? 'assistant' : 'user', content });
@@ -151,11 +189,6 @@ function taskItems(task: Task): ModelItem[] {
   if (answer !== '') items.push({ type: 'message', role: 'assistant', content: answer });
   return items;
 }
-
-function isMessage(result: Task | Message): result is Message {
-  return !('status' in result);
-}
-
 /**
  * The agent runtime: a Worker (`loop.worker`, or the Loop itself, which has `handle(ctx)`) that
  * connects to an Environment over MCP and drives a model.
@@ -170,6 +203,7 @@ export class Loop {
   readonly #options: LoopOptions;
   readonly #maxModelCalls: number;
   readonly #toolTimeoutMs: number;
+  readonly #handoffs: Handoffs;
   #client: Promise<Client> | undefined;
   #tools: ModelTool[] | undefined;
   /** The cached `system_prompt` text (see `#systemPromptFor`). */
@@ -177,17 +211,16 @@ export class Loop {
   /** The Environment's tools by name, for the tool policy (listed with `#tools`). */
   #toolInfo: Map<string, LoopTool> | undefined;
   #closed = false;
-  /** (this task's contextId, target agent URL) → the target's contextId. */
-  readonly #handoffContexts = new Map<string, string>();
-  /** (target agent URL, message) → handoffs waiting for their sampling request. */
-  readonly #pending = new Map<string, PendingHandoff[]>();
-  readonly #a2aClients = new Map<string, Promise<A2AClient>>();
 
   /** Create a Loop. Nothing connects until the first turn. */
   constructor(options: LoopOptions) {
     this.#options = options;
     this.#maxModelCalls = options.maxModelCalls ?? DEFAULT_MAX_MODEL_CALLS;
     this.#toolTimeoutMs = options.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+    this.#handoffs = new Handoffs({
+      ...(options.agentUrl ? { agentUrl: options.agentUrl } : {}),
+      ...(options.maxHandoffDepth !== undefined ? { maxDepth: options.maxHandoffDepth } : {}),
+    });
   }
 
   /** The model this Loop drives. */
@@ -203,6 +236,16 @@ export class Loop {
       if (ctx.signal.aborted) return;
       await ctx.fail(errorMessage(error));
     }
+  }
+
+  /**
+   * A task canceled while it waited for input: cancel the handed-off agents' tasks it was waiting
+   * on (the runtime calls this; see `WorkerObject.canceled`).
+   */
+  async canceled(task: Task): Promise<void> {
+    const asking = lastAskingMessage(task.history ?? []);
+    const records = pendingHandoffsOf(asking);
+    if (records.length > 0) await this.#handoffs.cancel(records).catch(() => undefined);
   }
 
   /** Close the MCP client. */
@@ -227,12 +270,24 @@ export class Loop {
       await ctx.fail(`environment error: ${environmentUrl}: ${errorMessage(error)}`);
       return;
     }
+    const input = turnInputOf(ctx);
+    if (input.instructions) system = system ? `${system}\n\n${input.instructions}` : input.instructions;
+    // The caller's function tools: offered beside the Environment's, always run by the caller.
+    const requestTools = input.tools.filter((t) => !this.#toolInfo?.has(t.name));
+    const clientTools = new Set(requestTools.map((t) => t.name));
+    if (requestTools.length > 0) tools = [...tools, ...requestTools];
     const earlier = this.#options.conversation
       ? await this.#options.conversation(ctx).catch(() => [] as readonly Task[])
       : [];
     const items = earlier.flatMap(taskItems);
     const taskStart = items.length;
-    await this.#taskHistory(ctx, items);
+    items.push(...input.priorItems);
+    const usage = { input: 0, output: 0, reported: false };
+    const resumed = await this.#taskHistory(ctx, items);
+    if (resumed.length > 0) {
+      await this.#askClient(ctx, items.slice(taskStart), [], resumed, usage);
+      return;
+    }
     let chunks = ctx.artifacts.some((a) => a.artifactId === 'response') ? 1 : 0;
     let calls = 0;
     for (;;) {
@@ -262,6 +317,10 @@ export class Loop {
             } else if (event.type === 'tool_call') {
               emitted = true;
               toolCalls.push({ callId: event.callId, name: event.name, arguments: event.arguments });
+            } else if (event.type === 'usage') {
+              usage.input += event.inputTokens;
+              usage.output += event.outputTokens;
+              usage.reported = true;
             }
           }
           break;
@@ -277,34 +336,76 @@ export class Loop {
       const asked: ClientToolCall[] = [];
       const serverCalls: ToolCall[] = [];
       for (const call of toolCalls) {
-        const kind = this.#kindOf(call.name);
+        const kind = clientTools.has(call.name) ? 'client' : this.#kindOf(call.name);
         if (kind) asked.push({ call_id: call.callId, name: call.name, arguments: call.arguments, kind });
         else serverCalls.push(call);
       }
-      const outputs = await Promise.all(serverCalls.map((call) => this.#runTool(ctx, call)));
-      const byId = new Map(serverCalls.map((call, i) => [call.callId, outputs[i]!]));
+      const outcomes = await Promise.all(serverCalls.map((call) => this.#runTool(ctx, call)));
+      const byId = new Map(serverCalls.map((call, i) => [call.callId, outcomes[i]!]));
+      const interrupts: HandoffInterrupt[] = [];
       for (const call of toolCalls) {
         items.push({ type: 'tool_call', ...call });
-        const output = byId.get(call.callId);
-        if (output !== undefined)
-          items.push({ type: 'tool_result', callId: call.callId, name: call.name, output });
+        const outcome = byId.get(call.callId);
+        if (outcome === undefined) continue;
+        // A handed-off agent that needs input: its call stays open until the answer comes back up.
+        if (isInterrupt(outcome)) interrupts.push(outcome);
+        else items.push({ type: 'tool_result', callId: call.callId, name: call.name, output: outcome });
       }
-      if (asked.length > 0) {
-        // The client must act: end the turn; the answers arrive as the next user message (DESIGN §3).
-        const toolCallsData = asked.map((c) => ({
-          call_id: c.call_id,
-          name: c.name,
-          arguments: c.arguments,
-          kind: c.kind,
-        }));
-        await ctx.requestInput({
-          content: [{ text: promptText(asked) }, { data: { tool_calls: toolCallsData } }],
-          metadata: { [TURN_ITEMS_METADATA_KEY]: itemsToJson(items.slice(taskStart)) },
-        });
+      if (asked.length > 0 || interrupts.length > 0) {
+        await this.#askClient(ctx, items.slice(taskStart), asked, interrupts, usage);
         return;
       }
     }
+    this.#recordUsage(ctx, usage);
     await ctx.complete();
+  }
+
+  /**
+   * End the turn `input-required`: the client runs or approves `asked`, and answers for the
+   * handed-off agents in `interrupts` (their tool calls carry the chain of agents, their questions a
+   * `question` data part). The next user message resumes the turn (DESIGN §3).
+   */
+  async #askClient(
+    ctx: TaskContext,
+    taskItemsSoFar: ModelItem[],
+    asked: ClientToolCall[],
+    interrupts: HandoffInterrupt[],
+    usage: { input: number; output: number; reported: boolean },
+  ): Promise<void> {
+    const calls = [...asked, ...interrupts.flatMap((i) => i.calls)];
+    const parts: Part[] = [];
+    const sentences: string[] = [];
+    if (calls.length > 0) sentences.push(promptText(calls));
+    for (const i of interrupts) {
+      if (i.question)
+        sentences.push(
+          `${i.question.chain.at(-1)?.agent_name ?? i.record.agent_name} asks: ${i.question.text}`,
+        );
+    }
+    parts.push({ text: sentences.join(' ') });
+    if (calls.length > 0) {
+      parts.push({ data: { tool_calls: calls.map((c) => ({ ...c }) as unknown as JsonValue) } });
+    }
+    for (const i of interrupts) {
+      if (i.question) parts.push({ data: { question: { ...i.question } as unknown as JsonValue } });
+    }
+    const metadata: JsonObject = { [TURN_ITEMS_METADATA_KEY]: itemsToJson(taskItemsSoFar) };
+    if (interrupts.length > 0) {
+      metadata[PENDING_HANDOFFS_KEY] = interrupts.map((i) => ({ ...i.record }) as unknown as JsonValue);
+    }
+    this.#recordUsage(ctx, usage);
+    await ctx.requestInput({ content: parts, metadata });
+  }
+
+  #recordUsage(ctx: TaskContext, usage: { input: number; output: number; reported: boolean }): void {
+    if (!usage.reported) return;
+    ctx.setTaskMetadata({
+      [USAGE_KEY]: {
+        input_tokens: usage.input,
+        output_tokens: usage.output,
+        total_tokens: usage.input + usage.output,
+      },
+    });
   }
 
   /** Who must act on a call of the tool `name` first: the client (`client`), the user (`approval`), or nobody. */
@@ -322,9 +423,10 @@ export class Loop {
    * of the Loop records the task's items so far (its metadata); messages after it are added as text.
    * On a resumed turn, every tool call still without a result gets one from the client's answer
    * (`tool_results`, or `tool_approvals`: approved calls run on the Environment, refused ones tell the
-   * model why), then the user's text follows.
+   * model why; a handed-off agent that was waiting gets its answers passed down), then the user's
+   * text follows. Returns the handoffs that need input again (the turn then asks the client again).
    */
-  async #taskHistory(ctx: TaskContext, items: ModelItem[]): Promise<void> {
+  async #taskHistory(ctx: TaskContext, items: ModelItem[]): Promise<HandoffInterrupt[]> {
     const history = ctx.history;
     const current = history.at(-1)?.messageId === ctx.message.messageId ? history.at(-1) : undefined;
     const past = current ? history.slice(0, -1) : history;
@@ -338,9 +440,9 @@ export class Loop {
       from = i + 1;
       break;
     }
-    let asked = new Map<string, ClientToolCall['kind']>();
     for (const message of past.slice(from)) {
       if (message.role === 'ROLE_AGENT') {
+        if (isHandoffStatus(message)) continue;
         const calls = toolCallsOf(message);
         if (calls.length > 0) {
           for (const c of calls)
@@ -354,16 +456,25 @@ export class Loop {
         if (content !== '') items.push({ type: 'message', role: 'user', content });
       }
     }
-    for (let i = past.length - 1; i >= 0; i--) {
-      if (past[i]!.role !== 'ROLE_AGENT') continue;
-      asked = new Map(toolCallsOf(past[i]!).map((c) => [c.call_id, c.kind]));
-      break;
-    }
+    const asking = lastAskingMessage(past);
+    const asked = new Map((asking ? toolCallsOf(asking) : []).map((c) => [c.call_id, c.kind]));
+    const handoffs = new Map(pendingHandoffsOf(asking).map((r) => [r.call_id, r]));
+    const userText = current ? textOf(current.parts) : '';
+    const interrupts: HandoffInterrupt[] = [];
+    let textTaken = false;
     const pending = unansweredCalls(items);
     if (pending.length > 0) {
       const answers = toolAnswersOf(ctx.isNewTask ? [] : ctx.userData);
       const outputs = await Promise.all(
-        pending.map(async (call): Promise<string> => {
+        pending.map(async (call): Promise<string | undefined> => {
+          const handoff = handoffs.get(call.callId);
+          if (handoff) {
+            if (handoff.question) textTaken = true;
+            const outcome = await this.#handoffs.resume(ctx, handoff, answers, userText);
+            if (!isInterrupt(outcome)) return outcome;
+            interrupts.push(outcome);
+            return undefined;
+          }
           const result = answers.results.get(call.callId);
           if (result) return result.output;
           const approval = answers.approvals.get(call.callId);
@@ -372,7 +483,14 @@ export class Loop {
               return `The user refused this call: ${approval.reason ?? 'no reason given'}`;
             // The model sees the call as it ran (with the user's edits).
             if (approval.arguments) call.arguments = approval.arguments;
-            return this.#runTool(ctx, { callId: call.callId, name: call.name, arguments: call.arguments });
+            const outcome = await this.#runTool(ctx, {
+              callId: call.callId,
+              name: call.name,
+              arguments: call.arguments,
+            });
+            if (!isInterrupt(outcome)) return outcome;
+            interrupts.push(outcome);
+            return undefined;
           }
           return asked.get(call.callId) === 'approval'
             ? 'The user did not approve this call.'
@@ -380,33 +498,28 @@ export class Loop {
         }),
       );
       for (const [i, call] of pending.entries()) {
-        items.push({ type: 'tool_result', callId: call.callId, name: call.name, output: outputs[i]! });
+        const output = outputs[i];
+        if (output !== undefined)
+          items.push({ type: 'tool_result', callId: call.callId, name: call.name, output });
       }
     }
-    if (current) {
-      const content = textOf(current.parts);
-      if (content !== '') items.push({ type: 'message', role: 'user', content });
-    }
+    // Text that answered a handed-off agent's question went down to it, not to this model.
+    if (userText !== '' && !textTaken) items.push({ type: 'message', role: 'user', content: userText });
+    return interrupts;
   }
 
-  /** Run one tool call on the Environment; failures become an error text the model sees. */
-  async #runTool(ctx: TaskContext, call: ToolCall): Promise<string> {
-    const args: JsonObject = { ...call.arguments };
-    let pending: { key: string; entry: PendingHandoff } | undefined;
-    if (call.name === 'handoff' && typeof args.agent_uri === 'string') {
-      const target = normalizeUrl(args.agent_uri);
-      const known = this.#handoffContexts.get(`${ctx.contextId}\0${target}`);
-      if (args.context_id === undefined && known !== undefined) args.context_id = known;
-      const key = `${target}\0${typeof args.message === 'string' ? args.message : ''}`;
-      const entry: PendingHandoff = {
-        contextId: ctx.contextId,
-        signal: ctx.signal,
-        messageId: handoffMessageId(ctx.taskId, call.callId, ctx.message.messageId),
-      };
-      const queue = this.#pending.get(key) ?? [];
-      queue.push(entry);
-      this.#pending.set(key, queue);
-      pending = { key, entry };
+  /**
+   * Run one tool call on the Environment; failures become an error text the model sees. A `handoff`
+   * whose target needs input comes back as an interrupt.
+   */
+  async #runTool(ctx: TaskContext, call: ToolCall): Promise<HandoffOutcome> {
+    let args: JsonObject = call.arguments;
+    let done: (() => HandoffInterrupt | undefined) | undefined;
+    if (call.name === HANDOFF_TOOL) {
+      const begun = this.#handoffs.begin(ctx, call.callId, call.arguments);
+      if ('refused' in begun) return begun.refused;
+      args = begun.args;
+      done = begun.done;
     }
     try {
       const result = await this.#withClient((client) =>
@@ -415,32 +528,17 @@ export class Loop {
           { signal: ctx.signal, timeout: this.#toolTimeoutMs, maxTotalTimeout: this.#toolTimeoutMs },
         ),
       );
+      const interrupt = done?.();
+      done = undefined;
+      if (interrupt) return interrupt;
       const text = contentText(result.content);
       return result.isError ? `Error: ${text}` : text;
     } catch (error) {
       if (ctx.signal.aborted) throw error;
       return `Error: the tool ${call.name} failed: ${errorMessage(error)}`;
     } finally {
-      if (pending) this.#dropPending(pending.key, pending.entry);
+      done?.();
     }
-  }
-
-  /** Remember a handoff target's context (the oldest entries go beyond {@link MAX_HANDOFF_CONTEXTS}). */
-  #rememberContext(key: string, contextId: string): void {
-    this.#handoffContexts.delete(key);
-    this.#handoffContexts.set(key, contextId);
-    if (this.#handoffContexts.size > MAX_HANDOFF_CONTEXTS) {
-      const oldest = this.#handoffContexts.keys().next().value;
-      if (oldest !== undefined) this.#handoffContexts.delete(oldest);
-    }
-  }
-
-  #dropPending(key: string, entry: PendingHandoff): void {
-    const queue = this.#pending.get(key);
-    if (!queue) return;
-    const at = queue.indexOf(entry);
-    if (at !== -1) queue.splice(at, 1);
-    if (queue.length === 0) this.#pending.delete(key);
   }
 
   async #listTools(signal: AbortSignal): Promise<ModelTool[]> {
@@ -470,7 +568,6 @@ export class Loop {
     return tools;
   }
 
-  /** Run an MCP call; when the session was lost, reconnect once and run it again. */
   /**
    * The Environment's `system_prompt` for this agent. Cached like the tool list: it is fetched
    * again after the Environment announces `prompts/list_changed` or the session is lost (an MCP
@@ -489,6 +586,7 @@ export class Loop {
     return system;
   }
 
+  /** Run an MCP call; when the session was lost, reconnect once and run it again. */
   async #withClient<T>(call: (client: Client) => Promise<T>): Promise<T> {
     const client = await this.#connect();
     try {
@@ -541,88 +639,19 @@ export class Loop {
       const text = request.params.messages
         .map((m) => (Array.isArray(m.content) ? contentText(m.content) : contentText([m.content])))
         .join('\n');
-      const answer = await this.#handoff(metadata, text, ctx.mcpReq.signal);
+      const answer = await this.#handoffs.sample(metadata, text, ctx.mcpReq.signal);
       return { role: 'assistant', model: this.#options.agentName, content: { type: 'text', text: answer } };
     });
     await client.connect(new StreamableHTTPClientTransport(new URL(this.#options.environmentUrl)));
     return client;
   }
+}
 
-  /** Answer a handoff sampling request: send the message to the target agent over A2A. */
-  async #handoff(metadata: Record<string, unknown>, message: string, signal: AbortSignal): Promise<string> {
-    const agentUri = metadata.agent_uri;
-    if (typeof agentUri !== 'string' || agentUri === '') {
-      throw new Error('This client only answers handoff sampling requests (metadata.agent_uri is missing).');
-    }
-    const target = normalizeUrl(agentUri);
-    const pending = this.#pending.get(`${target}\0${message}`)?.[0];
-    const mapKey = pending ? `${pending.contextId}\0${target}` : undefined;
-    const contextId =
-      typeof metadata.context_id === 'string' && metadata.context_id !== ''
-        ? metadata.context_id
-        : mapKey
-          ? this.#handoffContexts.get(mapKey)
-          : undefined;
-    let connecting = this.#a2aClients.get(target);
-    if (!connecting) {
-      connecting = A2AClient.connect(target);
-      this.#a2aClients.set(target, connecting);
-      connecting.catch(() => this.#a2aClients.delete(target));
-    }
-    const a2a = await connecting;
-    const result = await this.#sendAndFollow(
-      a2a,
-      {
-        text: message,
-        ...(contextId ? { contextId } : {}),
-        ...(pending ? { messageId: pending.messageId } : {}),
-      },
-      pending ? AbortSignal.any([signal, pending.signal]) : signal,
-    );
-    const name = a2a.card.name || target;
-    if (isMessage(result)) {
-      if (mapKey && result.contextId) this.#rememberContext(mapKey, result.contextId);
-      return textOf(result.parts);
-    }
-    if (mapKey) this.#rememberContext(mapKey, result.contextId);
-    const text = taskText(result);
-    switch (result.status.state) {
-      case 'TASK_STATE_COMPLETED':
-        return text;
-      case 'TASK_STATE_INPUT_REQUIRED':
-      case 'TASK_STATE_AUTH_REQUIRED':
-        return `${name} needs more input before it can answer${text ? `: ${text}` : '.'}`;
-      default:
-        throw new Error(
-          `${name} ended its task ${result.status.state.replace('TASK_STATE_', '').toLowerCase()}${text ? `: ${text}` : ''}`,
-        );
-    }
+/** The last status message of the Loop that asked the client (it records the turn's items). */
+function lastAskingMessage(history: readonly Message[]): Message | undefined {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const message = history[i]!;
+    if (message.role === 'ROLE_AGENT' && turnItemsOf(message)) return message;
   }
-
-  /**
-   * Send a message to an agent and follow its task until the turn ends (finished, or waiting for
-   * input). Aborting `signal` cancels the target's task.
-   */
-  async #sendAndFollow(a2a: A2AClient, input: SendInput, signal: AbortSignal): Promise<Task | Message> {
-    let taskId: string | undefined;
-    let last: Message | undefined;
-    const cancel = () => {
-      if (taskId !== undefined) void a2a.cancel(taskId).catch(() => undefined);
-    };
-    signal.addEventListener('abort', cancel, { once: true });
-    try {
-      for await (const event of a2a.stream(input, { signal })) {
-        if ('task' in event) taskId ??= event.task.id;
-        else if ('statusUpdate' in event) taskId ??= event.statusUpdate.taskId;
-        else if ('artifactUpdate' in event) taskId ??= event.artifactUpdate.taskId;
-        else if ('message' in event) last = event.message;
-      }
-    } finally {
-      signal.removeEventListener('abort', cancel);
-    }
-    signal.throwIfAborted();
-    if (taskId !== undefined) return a2a.getTask(taskId, { signal });
-    if (last) return last;
-    throw new Error(`${a2a.card.name} answered with neither a task nor a message.`);
-  }
+  return undefined;
 }

@@ -31,12 +31,25 @@ export interface LoopTool {
 /** Why the client is asked about a tool call: it runs the tool (`client`) or approves it (`approval`). */
 export type ClientCallKind = 'client' | 'approval';
 
+/** One agent of a chain of handoffs (see {@link ClientToolCall.chain}). */
+export interface HandoffLink {
+  agent_name: string;
+  agent_uri: string;
+  task_id: string;
+  context_id: string;
+}
+
 /** One entry of the `tool_calls` data part of an `input-required` status message. */
 export interface ClientToolCall {
   call_id: string;
   name: string;
   arguments: JsonObject;
   kind: ClientCallKind;
+  /**
+   * For a call raised inside a handed-off agent: the agents it passed through, outermost first; the
+   * last one asks. The answer goes to this task as usual; the Loop routes it down.
+   */
+  chain?: HandoffLink[];
 }
 
 /** A client's result for a tool call (`tool_results` entry). */
@@ -98,6 +111,9 @@ export function toolCallsOf(message: Message): ClientToolCall[] {
         name: entry.name,
         arguments: isObject(entry.arguments) ? (entry.arguments as JsonObject) : {},
         kind: entry.kind === 'approval' ? 'approval' : 'client',
+        ...(Array.isArray(entry.chain) && entry.chain.length > 0
+          ? { chain: entry.chain.filter(isObject) as unknown as HandoffLink[] }
+          : {}),
       });
     }
   }
@@ -149,7 +165,11 @@ export function hasToolAnswers(message: Message): boolean {
 /** The model items a status message recorded for its turn (`metadata['timestep/items']`), if any. */
 export function turnItemsOf(message: Message): ModelItem[] | undefined {
   const raw = message.metadata?.[TURN_ITEMS_METADATA_KEY];
-  if (!Array.isArray(raw)) return undefined;
+  return Array.isArray(raw) ? parseItems(raw) : undefined;
+}
+
+/** Model items from JSON (entries that are not items are skipped). */
+export function parseItems(raw: readonly unknown[]): ModelItem[] {
   const items: ModelItem[] = [];
   for (const item of raw) {
     if (!isObject(item)) continue;
@@ -202,7 +222,11 @@ export function unansweredCalls(
 /** The short sentence that goes with the `tool_calls` data part. */
 export function promptText(calls: readonly ClientToolCall[]): string {
   const names = (kind: ClientCallKind) => [
-    ...new Set(calls.filter((c) => c.kind === kind).map((c) => c.name)),
+    ...new Set(
+      calls
+        .filter((c) => c.kind === kind)
+        .map((c) => (c.chain?.length ? `${c.name} (asked by ${c.chain.at(-1)!.agent_name})` : c.name)),
+    ),
   ];
   const sentences: string[] = [];
   const approvals = names('approval');

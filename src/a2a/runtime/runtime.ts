@@ -358,6 +358,12 @@ export class TaskRuntime {
         this.#emit(next, written.version, {
           statusUpdate: { taskId: task.id, contextId: task.contextId, status },
         });
+        const worker = this.#worker;
+        if (typeof worker !== 'function' && worker.canceled) {
+          void Promise.resolve()
+            .then(() => worker.canceled?.(next))
+            .catch(() => {});
+        }
         return next;
       } catch (err) {
         if (!(err instanceof VersionConflictError)) throw err;

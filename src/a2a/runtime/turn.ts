@@ -355,6 +355,17 @@ export class Turn implements TaskContext {
     return Promise.resolve();
   }
 
+  setTaskMetadata(metadata: JsonObject): void {
+    this.#assertOpen('setTaskMetadata');
+    const merged: JsonObject = { ...(this.#current.metadata ?? {}) };
+    for (const [key, value] of Object.entries(metadata)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+    // Rides with the next event's write: metadata alone is not an A2A event.
+    this.#current = extend(this.#current, { metadata: merged });
+  }
+
   complete(result?: Content | CompleteInput): Promise<void> {
     this.#assertOpen('complete');
     this.#beginFinal();

@@ -99,6 +99,11 @@ export interface TaskContext {
   sendStatus(status: Content | MessageInput): Promise<void>;
   /** Emit an artifact, or one chunk of a streamed artifact. */
   emitArtifact(artifact: ArtifactInput): Promise<void>;
+  /**
+   * Merge keys into the task's `metadata` (a key set to `null` is removed). There is no A2A event for
+   * it: clients see it in the task with the turn's next event (its final call at the latest).
+   */
+  setTaskMetadata(metadata: JsonObject): void;
 
   /** Final: the task is `completed`. A string becomes a `result` text artifact. */
   complete(result?: Content | CompleteInput): Promise<void>;
@@ -122,7 +127,18 @@ export interface TaskContext {
 export type WorkerFunction = (ctx: TaskContext) => Promise<void> | void;
 
 /** A worker: a function, or an object with a `handle` method. */
-export type Worker = WorkerFunction | { handle(ctx: TaskContext): Promise<void> | void };
+export type Worker = WorkerFunction | WorkerObject;
+
+/** A worker as an object: `handle` runs a turn; `canceled` hears of tasks canceled between turns. */
+export interface WorkerObject {
+  handle(ctx: TaskContext): Promise<void> | void;
+  /**
+   * Called after a task that no turn was running (waiting for input or auth) was canceled, so the
+   * worker can release what the task still holds (for example a handed-off agent's task). Errors are
+   * ignored: the task is canceled either way.
+   */
+  canceled?(task: Task): Promise<void> | void;
+}
 
 /** Thrown by a worker's calls after its turn ended (a second final call, or calls after cancellation). */
 export class TurnEndedError extends Error {
