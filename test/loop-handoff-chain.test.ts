@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { A2AClient, taskText } from '../src/a2a/client/client.js';
 import type { WorkerFunction } from '../src/a2a/runtime/worker.js';
 import { A2AServer } from '../src/a2a/server/server.js';
-import type { JsonObject, Message, Part, StreamResponse, Task } from '../src/a2a/types.js';
+import type { JsonObject, Message, Part, Task } from '../src/a2a/types.js';
 import { Agent } from '../src/agent/agent.js';
 import { Environment, tool } from '../src/environment/index.js';
 import { ScriptedModel } from '../src/models/scripted.js';
@@ -234,7 +234,7 @@ describe('handoff progress', () => {
     const reports: Array<{ path: string[]; state: string; text?: string; task_id?: string }> = [];
     let final: Task | undefined;
     for await (const event of client.stream('What is the weather in Oakland?')) {
-      const update = (event as StreamResponse).statusUpdate;
+      const update = 'statusUpdate' in event ? event.statusUpdate : undefined;
       const meta = update?.status.message?.metadata?.['timestep/handoff'] as
         | { path: string[]; state: string; text?: string; task_id?: string }
         | undefined;

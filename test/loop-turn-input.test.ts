@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { A2AClient, taskText } from '../src/a2a/client/client.js';
-import type { Message, Task } from '../src/a2a/types.js';
+import type { JsonValue, Message, Task } from '../src/a2a/types.js';
 import { Agent } from '../src/agent/agent.js';
 import { Environment } from '../src/environment/index.js';
 import type { Model, ModelRequest } from '../src/models/model.js';
@@ -95,7 +95,7 @@ describe('turn input from message metadata', () => {
 
   it('puts timestep/prior_items before the new task, and only on its first turn', async () => {
     requests.length = 0;
-    const prior = [
+    const prior: JsonValue = [
       { type: 'message', role: 'user', content: 'My name is Sam.' },
       { type: 'message', role: 'assistant', content: 'Hi Sam.' },
       { type: 'bogus' },
