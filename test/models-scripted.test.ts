@@ -263,7 +263,7 @@ describe('modelFromEnv', () => {
     expect(description).toContain('OPENAI_API_KEY');
   });
 
-  it('uses OpenAI Responses (or Chat) with the model and base URL from the environment', () => {
+  it('uses OpenAI Responses (or Chat) with the model and base URL from the environment', async () => {
     const responses = modelFromEnv({ OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'gpt-x' });
     expect(responses.model).toBeInstanceOf(OpenAIResponsesModel);
     expect(responses.model.name).toBe('gpt-x');
@@ -276,7 +276,7 @@ describe('modelFromEnv', () => {
     });
     expect(chat.model).toBeInstanceOf(OpenAIChatModel);
     expect(chat.model.name).toBe('llama3');
-    expect((chat.model as OpenAIChatModel).client.baseURL).toBe('http://127.0.0.1:11434/v1');
+    expect((await (chat.model as OpenAIChatModel).client()).baseURL).toBe('http://127.0.0.1:11434/v1');
     expect(chat.description).toContain('Chat Completions');
     expect(modelFromEnv({ OPENAI_API_KEY: 'sk-test' }).model.name).toBe('gpt-4.1-mini');
   });

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type OpenAI from 'openai';
 import type { JsonObject } from '../a2a/types.js';
 import { type Model, ModelError, type ModelEvent, type ModelRequest } from './model.js';
 
@@ -30,13 +30,32 @@ export interface OpenAIModelOptions {
 
 type StopReason = Extract<ModelEvent, { type: 'done' }>['stopReason'];
 
-function makeClient(options: OpenAIModelOptions): OpenAI {
-  if (options.client) return options.client;
-  return new OpenAI({
-    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
-    ...(options.baseURL !== undefined ? { baseURL: options.baseURL } : {}),
-    maxRetries: options.maxRetries ?? 2,
-  });
+type OpenAISdk = typeof import('openai');
+let sdk: Promise<OpenAISdk> | undefined;
+
+/**
+ * The `openai` package, loaded on first use: importing Timestep (or running the scripted demo) does
+ * not pay for it.
+ */
+function loadSdk(): Promise<OpenAISdk> {
+  sdk ??= import('openai');
+  return sdk;
+}
+
+/** The client of an adapter: the one given, or one made from the options on first use. */
+function clientFactory(options: OpenAIModelOptions): () => Promise<OpenAI> {
+  let client: Promise<OpenAI> | undefined = options.client ? Promise.resolve(options.client) : undefined;
+  return () => {
+    client ??= loadSdk().then(
+      ({ default: OpenAIClient }) =>
+        new OpenAIClient({
+          ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+          ...(options.baseURL !== undefined ? { baseURL: options.baseURL } : {}),
+          maxRetries: options.maxRetries ?? 2,
+        }),
+    );
+    return client;
+  };
 }
 
 function requestOptions(request: ModelRequest, maxRetries: number | undefined) {
@@ -61,8 +80,14 @@ function isRetryableCode(code: string | null | undefined): boolean {
 }
 
 /** Map anything thrown by the SDK (or the stream) to a `ModelError`, or to an abort error. */
-function toModelError(error: unknown, signal: AbortSignal | undefined): Error {
+function toModelError(error: unknown, signal: AbortSignal | undefined, loaded: OpenAISdk | undefined): Error {
   if (error instanceof ModelError) return error;
+  if (signal?.aborted) return abortError(signal);
+  if (!loaded) {
+    const message = error instanceof Error ? error.message : String(error);
+    return new ModelError(`OpenAI call failed: ${message}`, false, undefined, { cause: error });
+  }
+  const { APIConnectionError, APIError, APIUserAbortError } = loaded;
   if (signal?.aborted || error instanceof APIUserAbortError) return abortError(signal);
   if (error instanceof APIConnectionError) {
     return new ModelError(`OpenAI connection failed: ${error.message}`, true, undefined, { cause: error });
@@ -115,7 +140,7 @@ async function* guarded(
       yield event;
     }
   } catch (error) {
-    throw toModelError(error, request.signal);
+    throw toModelError(error, request.signal, await sdk?.catch(() => undefined));
   }
   if (request.signal?.aborted) throw abortError(request.signal);
 }
@@ -123,12 +148,13 @@ async function* guarded(
 /** A model behind the OpenAI Responses API (`POST /responses`, streaming). */
 export class OpenAIResponsesModel implements Model {
   readonly name: string;
-  readonly client: OpenAI;
+  /** The OpenAI client (the `openai` package is loaded on the first call). */
+  readonly client: () => Promise<OpenAI>;
   readonly #maxRetries: number | undefined;
 
   constructor(options: OpenAIModelOptions) {
     this.name = options.model;
-    this.client = makeClient(options);
+    this.client = clientFactory(options);
     this.#maxRetries = options.client ? options.maxRetries : undefined;
   }
 
@@ -171,7 +197,7 @@ export class OpenAIResponsesModel implements Model {
   }
 
   async *#run(request: ModelRequest): AsyncGenerator<ModelEvent, void, undefined> {
-    const stream = await this.client.responses.create(
+    const stream = await (await this.client()).responses.create(
       this.body(request),
       requestOptions(request, this.#maxRetries),
     );
@@ -247,12 +273,13 @@ export class OpenAIResponsesModel implements Model {
 /** A model behind the Chat Completions API (`POST /chat/completions`, streaming). */
 export class OpenAIChatModel implements Model {
   readonly name: string;
-  readonly client: OpenAI;
+  /** The OpenAI client (the `openai` package is loaded on the first call). */
+  readonly client: () => Promise<OpenAI>;
   readonly #maxRetries: number | undefined;
 
   constructor(options: OpenAIModelOptions) {
     this.name = options.model;
-    this.client = makeClient(options);
+    this.client = clientFactory(options);
     this.#maxRetries = options.client ? options.maxRetries : undefined;
   }
 
@@ -299,7 +326,7 @@ export class OpenAIChatModel implements Model {
   }
 
   async *#run(request: ModelRequest): AsyncGenerator<ModelEvent, void, undefined> {
-    const stream = await this.client.chat.completions.create(
+    const stream = await (await this.client()).chat.completions.create(
       this.body(request),
       requestOptions(request, this.#maxRetries),
     );

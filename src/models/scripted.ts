@@ -34,6 +34,8 @@ export interface ScriptedModelOptions {
   rules: ScriptedRule[];
   /** Used when no rule matches and the conversation does not end with tool results. */
   fallback?: (request: ModelRequest) => ScriptedReply;
+  /** Use `fallback` after tool results too (default: {@link answerFromToolResults}). */
+  fallbackAfterTools?: boolean;
 }
 
 /** The text of the last user message of the conversation (`''` if there is none). */
@@ -75,6 +77,31 @@ export function answerFromToolResults(request: ModelRequest): ScriptedReply {
   return { text: results.map((r) => `${r.name}: ${outputText(r.output)}`).join('\n') };
 }
 
+/**
+ * The demo's answer after tool results, in words: weather data as a sentence naming the city, a
+ * handed-off agent's answer as it is, an error as what went wrong.
+ */
+function demoAnswer(request: ModelRequest): ScriptedReply {
+  const lines = toolResultsThisTurn(request).map((r) => {
+    const output = outputText(r.output).trim();
+    if (output.startsWith('Error:')) return `Sorry, I could not get that. ${output}`;
+    if (r.name === 'handoff') return output;
+    if (r.name === 'get_weather') {
+      try {
+        const data = JSON.parse(output) as { city?: unknown; temperature?: unknown; conditions?: unknown };
+        if (typeof data.city === 'string' && typeof data.temperature === 'string') {
+          const conditions = typeof data.conditions === 'string' ? ` with ${data.conditions}` : '';
+          return `The weather in ${data.city} is ${data.temperature}${conditions}.`;
+        }
+      } catch {
+        // not weather JSON: say it as it is
+      }
+    }
+    return `${r.name}: ${output}`;
+  });
+  return { text: lines.join('\n') };
+}
+
 /** Rough token count: words and punctuation runs. */
 function countTokens(text: string): number {
   return text.match(/[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]+/gu)?.length ?? 0;
@@ -96,9 +123,12 @@ export class ScriptedModel implements Model {
   readonly name = 'scripted';
   readonly #rules: ScriptedRule[];
   readonly #fallback: (request: ModelRequest) => ScriptedReply;
+  /** The fallback also answers after tool results (instead of {@link answerFromToolResults}). */
+  readonly #answersToolResults: boolean;
 
   constructor(options: ScriptedModelOptions) {
     this.#rules = [...options.rules];
+    this.#answersToolResults = options.fallbackAfterTools === true;
     this.#fallback =
       options.fallback ?? ((request) => ({ text: `No scripted reply for: ${lastUserText(request)}` }));
   }
@@ -145,7 +175,9 @@ export class ScriptedModel implements Model {
           }),
         },
       ],
+      fallbackAfterTools: true,
       fallback: (request) => {
+        if (request.items.at(-1)?.type === 'tool_result') return demoAnswer(request);
         const text = lastUserText(request).trim();
         return { text: text ? `Thank you for your message. You said: "${text}"` : 'Hello! How can I help?' };
       },
@@ -169,7 +201,7 @@ export class ScriptedModel implements Model {
       }
       return typeof rule.reply === 'function' ? rule.reply(request, match) : rule.reply;
     }
-    return afterTools ? answerFromToolResults(request) : this.#fallback(request);
+    return afterTools && !this.#answersToolResults ? answerFromToolResults(request) : this.#fallback(request);
   }
 
   /** Stream the chosen reply: text deltas, tool calls (offered tools only), usage, done. */
