@@ -145,8 +145,13 @@ export async function chatCommand(args: string[]): Promise<number> {
     const results: Array<{ call_id: string; name: string; output: string }> = [];
     const approvals: Array<{ call_id: string; approved: boolean; reason?: string }> = [];
     for (const call of calls) {
+      // A call raised inside a handed-off agent names the agents it came through.
+      const chain = Array.isArray(call.chain)
+        ? (call.chain as Array<{ agent_name?: unknown }>).map((link) => String(link.agent_name ?? '?'))
+        : [];
+      const askedBy = chain.length > 0 ? style.dim(` — asked by ${chain.join(' → ')}`) : '';
       out.write(
-        `${style.yellow('tool call')} ${style.bold(call.name)}(${JSON.stringify(call.arguments ?? {})})\n`,
+        `${style.yellow(call.kind === 'approval' ? 'approve?' : 'tool call')} ${style.bold(call.name)}(${JSON.stringify(call.arguments ?? {})})${askedBy}\n`,
       );
       const answer = (
         await rl.question(style.dim('  [y] approve · [n] refuse · or type the result › '))
