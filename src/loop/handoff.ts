@@ -16,7 +16,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { A2AClient, type SendInput, taskText } from '../a2a/client/client.js';
+import { A2AClient, applyStreamEvent, type SendInput, taskText } from '../a2a/client/client.js';
 import { type TaskContext, textOf } from '../a2a/runtime/worker.js';
 import type { JsonObject, JsonValue, Message, Part, Task, TaskState } from '../a2a/types.js';
 import { type ClientToolCall, type HandoffLink, type ToolAnswers, toolCallsOf } from './tool-policy.js';
@@ -406,6 +406,8 @@ export class Handoffs {
     let contextId: string | undefined = input.contextId;
     let state: TaskState | undefined;
     let last: Message | undefined;
+    // The target's task as the stream tells it (no GetTask round trip after the turn).
+    let task: Task | undefined;
     const stateChanged = (next: TaskState) => {
       if (next === state) return;
       state = next;
@@ -425,6 +427,7 @@ export class Handoffs {
     signal.addEventListener('abort', cancel, { once: true });
     try {
       for await (const event of a2a.stream(input, { signal })) {
+        task = applyStreamEvent(task, event);
         if ('task' in event) {
           taskId ??= event.task.id;
           contextId ??= event.task.contextId;
@@ -444,8 +447,9 @@ export class Handoffs {
       signal.removeEventListener('abort', cancel);
     }
     signal.throwIfAborted();
+    const streamed = task && task.id === taskId && isFinal(task.status.state) ? task : undefined;
     const result: Task | Message | undefined =
-      taskId !== undefined ? await a2a.getTask(taskId, { signal }) : last;
+      streamed ?? (taskId !== undefined ? await a2a.getTask(taskId, { signal }) : last);
     if (!result) throw new Error(`${name} answered with neither a task nor a message.`);
     if ('status' in result && report) {
       const text = taskText(result);

@@ -107,6 +107,35 @@ export function taskText(task: Task): string {
   return texts.join('\n');
 }
 
+/**
+ * Fold one stream event into the task it is about, as the server holds it: a `task` event replaces
+ * it, a status update sets the status (its message joins the history), an artifact update adds,
+ * appends to or replaces the artifact. Events of another task, and messages, leave it unchanged.
+ * Returns a new task; `task` is not modified.
+ */
+export function applyStreamEvent(task: Task | undefined, event: StreamResponse): Task | undefined {
+  if ('task' in event) return event.task;
+  if (!task) return task;
+  if ('statusUpdate' in event) {
+    const { status, taskId } = event.statusUpdate;
+    if (taskId !== task.id) return task;
+    const history = status.message ? [...(task.history ?? []), status.message] : task.history;
+    return { ...task, status, ...(history ? { history } : {}) };
+  }
+  if ('artifactUpdate' in event) {
+    const { artifact, append, taskId } = event.artifactUpdate;
+    if (taskId !== task.id) return task;
+    const artifacts = [...(task.artifacts ?? [])];
+    const at = artifacts.findIndex((a) => a.artifactId === artifact.artifactId);
+    if (at === -1) artifacts.push(artifact);
+    else if (append)
+      artifacts[at] = { ...artifacts[at]!, parts: [...artifacts[at]!.parts, ...artifact.parts] };
+    else artifacts[at] = artifact;
+    return { ...task, artifacts };
+  }
+  return task;
+}
+
 /** An A2A client bound to one agent. */
 export class A2AClient {
   /** The agent's card. */

@@ -7,6 +7,7 @@ export type { Binding, Operation, StreamItem } from './bindings.js';
 export {
   A2AClient,
   type A2AClientOptions,
+  applyStreamEvent,
   type CallOptions,
   type SendInput,
   type TransportPreference,
