@@ -3,7 +3,10 @@
  * agents, the answer is routed back down, cancellation reaches the bottom, progress is reported
  * upward, and cycles and over-deep chains are refused.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { A2AClient, taskText } from '../src/a2a/client/client.js';
@@ -255,6 +258,61 @@ describe('handoff progress', () => {
     // The progress messages are not part of the answer.
     const done = await client.getTask(final?.id ?? reports[0]!.task_id ?? '');
     expect(taskText(done)).not.toContain('Handing off');
+  });
+});
+
+describe('handoff context continuity', () => {
+  it('continues the target context after the caller restarts (read from its stored progress reports)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'timestep-handoff-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const weather = new Agent({
+      name: 'Weather',
+      description: 'Weather',
+      environment: new Environment({
+        name: 'weather',
+        systemPrompt: 'Report the weather.',
+        handoff: false,
+        tools: [
+          tool({
+            name: 'get_weather',
+            description: 'Current weather for a city',
+            parameters: z.object({ city: z.string() }),
+            execute: ({ city }) => `18°C, fog in ${city}`,
+          }),
+        ],
+      }),
+      model: ScriptedModel.demo(),
+      store: 'memory',
+    });
+    const { url: weatherUrl } = await weather.listen({ port: 0 });
+    closers.push(() => weather.close());
+    const start = async () => {
+      const caller = new Agent({
+        name: 'Caller',
+        description: 'Hands off',
+        environment: new Environment({
+          name: 'caller',
+          systemPrompt: 'Hand off.',
+          handoff: { agents: [{ url: weatherUrl, name: 'Weather' }] },
+        }),
+        model: ScriptedModel.demo(),
+        store: `sqlite:${join(dir, 'caller.db')}`,
+      });
+      const { url } = await caller.listen({ port: 0 });
+      return { caller, client: await A2AClient.connect(url) };
+    };
+    const first = await start();
+    const lisbon = asTask(await first.client.send('What is the weather in Lisbon?'));
+    await first.caller.close();
+    const second = await start();
+    closers.push(() => second.caller.close());
+    const paris = asTask(
+      await second.client.send({ text: 'What is the weather in Paris?', contextId: lisbon.contextId }),
+    );
+    expect(taskText(paris)).toContain('Paris');
+    const { tasks } = await weather.server.runtime.listTasks({});
+    expect(tasks).toHaveLength(2);
+    expect(tasks[0]!.contextId).toBe(tasks[1]!.contextId);
   });
 });
 

@@ -157,6 +157,27 @@ function stateWord(state: TaskState): string {
   return state.replace('TASK_STATE_', '').toLowerCase().replace('_', '-');
 }
 
+/**
+ * The target context an earlier handoff of this conversation used, from the progress reports stored
+ * with its tasks (so context continuity survives a restart when the store is durable).
+ */
+function recordedContext(
+  target: string,
+  history: readonly Message[],
+  earlier: readonly Task[],
+): string | undefined {
+  const histories = [history, ...[...earlier].reverse().map((t) => t.history ?? [])];
+  for (const messages of histories) {
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const report = messages[i]!.metadata?.[HANDOFF_PROGRESS_KEY];
+      if (!isObject(report) || !Array.isArray(report.path) || report.path.length !== 1) continue;
+      if (typeof report.agent_uri !== 'string' || normalizeUrl(report.agent_uri) !== target) continue;
+      if (typeof report.context_id === 'string' && report.context_id !== '') return report.context_id;
+    }
+  }
+  return undefined;
+}
+
 /** The handoffs of one Loop. */
 export class Handoffs {
   readonly #maxDepth: number;
@@ -182,6 +203,7 @@ export class Handoffs {
     ctx: TaskContext,
     callId: string,
     args: JsonObject,
+    earlier: readonly Task[] = [],
   ): { args: JsonObject; done: () => HandoffInterrupt | undefined } | { refused: string } {
     if (typeof args.agent_uri !== 'string') return { args, done: () => undefined };
     const target = normalizeUrl(args.agent_uri);
@@ -198,7 +220,8 @@ export class Handoffs {
       };
     }
     const out: JsonObject = { ...args };
-    const known = this.#contexts.get(`${ctx.contextId}\0${target}`);
+    const known =
+      this.#contexts.get(`${ctx.contextId}\0${target}`) ?? recordedContext(target, ctx.history, earlier);
     if (out.context_id === undefined && known !== undefined) out.context_id = known;
     const key = `${target}\0${typeof args.message === 'string' ? args.message : ''}`;
     const entry: Running = {

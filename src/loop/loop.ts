@@ -211,6 +211,8 @@ export class Loop {
   /** The Environment's tools by name, for the tool policy (listed with `#tools`). */
   #toolInfo: Map<string, LoopTool> | undefined;
   #closed = false;
+  /** The earlier tasks of each running turn's conversation (for handoff context continuity). */
+  readonly #earlier = new WeakMap<TaskContext, readonly Task[]>();
 
   /** Create a Loop. Nothing connects until the first turn. */
   constructor(options: LoopOptions) {
@@ -279,6 +281,7 @@ export class Loop {
     const earlier = this.#options.conversation
       ? await this.#options.conversation(ctx).catch(() => [] as readonly Task[])
       : [];
+    this.#earlier.set(ctx, earlier);
     const items = earlier.flatMap(taskItems);
     const taskStart = items.length;
     items.push(...input.priorItems);
@@ -516,7 +519,7 @@ export class Loop {
     let args: JsonObject = call.arguments;
     let done: (() => HandoffInterrupt | undefined) | undefined;
     if (call.name === HANDOFF_TOOL) {
-      const begun = this.#handoffs.begin(ctx, call.callId, call.arguments);
+      const begun = this.#handoffs.begin(ctx, call.callId, call.arguments, this.#earlier.get(ctx));
       if ('refused' in begun) return begun.refused;
       args = begun.args;
       done = begun.done;
