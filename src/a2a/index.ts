@@ -24,6 +24,7 @@ export type {
   WorkerObject,
 } from './runtime/worker.js';
 export { TurnEndedError, textOf, toParts } from './runtime/worker.js';
+export type { CorsOptions } from './server/cors.js';
 export {
   type ApiKeyAuthOptions,
   type Authenticator,

@@ -58,6 +58,7 @@ export async function runDemo(
   } else {
     out(`  Model: ${description}`);
   }
+  out(`  Web UI               ${personalUrl}/ui   ${weatherUrl}/ui`);
   out('  Tasks are kept in .timestep/. Press Ctrl-C to stop.');
   out();
   out('Try it (a message id is used once: resending one returns the task it created):');

@@ -35,6 +35,9 @@ Commands:
       --limit <n>              Page size (default 20); --page <token> for the next page
   task <url> <id>              Show one task with its history
   cancel <url> <id>            Cancel a task
+  ui <url…>                    Open the web UI for these agents (any A2A agents)
+      --port <n>               Port (default 8080)
+      --host <addr>            Interface (default 127.0.0.1)
   help                         Show this help
 
 Options for the commands that talk to an agent:
@@ -93,6 +96,11 @@ async function main(argv: string[]): Promise<void> {
         fail(`--port must be a number from 0 to 65535, not '${values.port}'.`);
       const server = await serve(modulePath, { port, host: values.host, store: values.store });
       stopOnSignal([server]);
+      return;
+    }
+    case 'ui': {
+      const { uiCommand } = await import('./ui.js');
+      stopOnSignal([await uiCommand(rest)]);
       return;
     }
     case 'demo': {

@@ -3,4 +3,4 @@
  *
  * @module
  */
-export { serveUi, type UiOptions } from './serve.js';
+export { serveUi, type UiAgent, type UiConfig, type UiOptions } from './serve.js';

@@ -26,6 +26,7 @@ import type { AgentCard } from '../types.js';
 import { cardToV03 } from '../v03.js';
 import { type Authenticator, authenticate, securityDeclarations } from './auth.js';
 import { type AgentCardOptions, buildAgentCard, slugify } from './card.js';
+import { Cors, type CorsOptions } from './cors.js';
 import { handleJsonRpc, writeJsonRpcError } from './jsonrpc.js';
 import { handleRest, isRestPath, writeRestError } from './rest.js';
 import { type ProtocolVersion, type TransportHost, type TransportRequest, writeJson } from './transport.js';
@@ -57,6 +58,11 @@ export interface A2AServerOptions {
   publicUrl?: string;
   /** Unsent SSE bytes after which a slow client is disconnected. Default 4 MiB. */
   sseMaxBufferedBytes?: number;
+  /**
+   * Which web pages (browser origins) may call the agent: default loopback origins only (so the web
+   * UI of another local agent can); a list of origins, `'*'`, or `false` for no CORS headers at all.
+   */
+  cors?: CorsOptions | false;
 }
 
 /** Where to listen. */
@@ -102,6 +108,7 @@ export class A2AServer {
   readonly #maxBodyBytes: number;
   readonly #supportedExtensions: Set<string>;
   readonly #host: TransportHost;
+  readonly #cors: Cors | undefined;
   #baseUrl: string | undefined;
   #card: AgentCard | undefined;
   #legacyCardJson: string | undefined;
@@ -116,6 +123,7 @@ export class A2AServer {
       throw new Error('extendedCard needs auth: the extended card is only shown to authenticated callers.');
     }
     this.#maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+    this.#cors = options.cors === false ? undefined : new Cors(options.cors ?? {});
     this.#supportedExtensions = new Set((options.card.extensions ?? []).map((e) => e.uri));
     const store = openStore(
       options.store ?? 'sqlite',
@@ -168,6 +176,9 @@ export class A2AServer {
     const queryAt = rawUrl.indexOf('?');
     const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
     const method = req.method ?? 'GET';
+    // Only browsers send Origin: requests without it (every SDK and CLI call) skip CORS entirely.
+    const origin = req.headers.origin;
+    if (origin !== undefined && this.#cors?.handle(req, res, origin)) return true;
     if (path === CARD_PATH || path === LEGACY_CARD_PATH) {
       if (method !== 'GET' && method !== 'HEAD') return false;
       // v0.3 clients fetch agent-card.json too, without A2A-Version: like @a2a-js/sdk, answer
@@ -324,7 +335,8 @@ export class A2AServer {
     } else json = this.#cardJson ??= JSON.stringify(this.card);
     writeJson(res, 200, json, {
       'Cache-Control': 'public, max-age=300',
-      ...(shape === 'v03' ? {} : { Vary: 'A2A-Version' }),
+      // Origin too: with CORS the answer carries the page's origin.
+      Vary: shape === 'v03' ? 'Origin' : 'A2A-Version, Origin',
     });
   }
 
