@@ -166,3 +166,36 @@ describe('serveUi', () => {
     expect(refused.headers['content-encoding']).toBeUndefined();
   });
 });
+
+describe('the web UI on a plain A2AServer', () => {
+  it('is served at /ui by any A2A server (timestep serve), and not with ui: false', async () => {
+    const { A2AServer } = await import('../src/a2a/server/server.js');
+    const withUi = new A2AServer({
+      card: { name: 'Echo', description: 'Echoes' },
+      worker: (ctx) => ctx.complete(ctx.userText),
+      store: 'memory',
+    });
+    const without = new A2AServer({
+      card: { name: 'Quiet', description: 'No UI' },
+      worker: (ctx) => ctx.complete(ctx.userText),
+      store: 'memory',
+      ui: false,
+    });
+    try {
+      const a = await withUi.listen({ port: 0 });
+      const b = await without.listen({ port: 0 });
+      const page = await raw(a.port, '/ui/');
+      expect(page.status).toBe(200);
+      expect(page.headers['content-type']).toContain('text/html');
+      expect(page.body).toContain('<title>');
+      const none = await raw(b.port, '/ui/');
+      expect(none.status).toBe(404);
+      // A2A still answers beside it.
+      const card = await raw(a.port, '/.well-known/agent-card.json');
+      expect(JSON.parse(card.body).name).toBe('Echo');
+    } finally {
+      await withUi.close();
+      await without.close();
+    }
+  });
+});

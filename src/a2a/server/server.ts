@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { listenHttp } from '../../http/listen.js';
 import { openStore, type StoreSpec } from '../../stores/open.js';
+import { serveUi } from '../../ui/serve.js';
 import { A2AError } from '../errors.js';
 import { PushSender, type PushSenderOptions } from '../push/sender.js';
 import type { EventBus } from '../runtime/event-bus.js';
@@ -63,6 +64,8 @@ export interface A2AServerOptions {
    * UI of another local agent can); a list of origins, `'*'`, or `false` for no CORS headers at all.
    */
   cors?: CorsOptions | false;
+  /** Serve the web UI at `/ui` (default true). */
+  ui?: boolean;
 }
 
 /** Where to listen. */
@@ -79,6 +82,10 @@ const JSON_TYPES = ['application/json', 'application/a2a+json'];
 /** Shared by every answer without extra headers (never mutated). */
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 const NO_EXTENSIONS: readonly string[] = Object.freeze([]);
+
+function isUiPath(rawUrl: string): boolean {
+  return rawUrl === '/ui' || rawUrl.startsWith('/ui/') || rawUrl.startsWith('/ui?');
+}
 
 /** Negotiate the protocol version from `A2A-Version` (absent: 0.3 for JSON-RPC, as the spec says). */
 function negotiateVersion(
@@ -279,18 +286,21 @@ export class A2AServer {
     return true;
   }
 
-  /** A `node:http` request listener that answers 404 for non-A2A paths. */
+  /** A `node:http` request listener: A2A, the web UI under `/ui`, and 404 for anything else. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
     this.handle(req, res)
       .then((handled) => {
-        if (!handled && !res.headersSent) {
-          writeJson(
-            res,
-            404,
-            JSON.stringify({ error: { code: 404, status: 'NOT_FOUND', message: `Nothing at ${req.url}.` } }),
-            {},
-          );
+        if (handled || res.headersSent) return;
+        if (this.#options.ui !== false && isUiPath(req.url ?? '/')) {
+          serveUi(req, res);
+          return;
         }
+        writeJson(
+          res,
+          404,
+          JSON.stringify({ error: { code: 404, status: 'NOT_FOUND', message: `Nothing at ${req.url}.` } }),
+          {},
+        );
       })
       .catch((err: unknown) => {
         if (!res.headersSent) {
