@@ -20,6 +20,7 @@ export * from './environment/index.js';
 export * from './loop/index.js';
 export * from './models/index.js';
 export * from './responses/index.js';
+export * from './runner/index.js';
 export * from './stores/index.js';
 export { openStore, type StoreSpec } from './stores/open.js';
 export * from './ui/index.js';

@@ -245,10 +245,12 @@ export class Environment {
   #sweeper: NodeJS.Timeout | undefined;
   #httpServer: HttpServer | undefined;
   #closed = false;
+  #systemPrompt: string | ((agentName: string) => string);
 
   /** Create an Environment. Nothing is served until {@link Environment.handler} is mounted or {@link Environment.listen} is called. */
   constructor(options: EnvironmentOptions) {
     this.#options = options;
+    this.#systemPrompt = options.systemPrompt;
     this.name = options.name;
     this.version = options.version ?? '0.1.0';
     this.#tools = [...(options.tools ?? [])];
@@ -306,8 +308,20 @@ export class Environment {
 
   /** The system prompt for an agent. */
   systemPrompt(agentName: string): string {
-    const prompt = this.#options.systemPrompt;
+    const prompt = this.#systemPrompt;
     return typeof prompt === 'function' ? prompt(agentName) : prompt;
+  }
+
+  /**
+   * Replace the system prompt and tell connected clients (`notifications/prompts/list_changed` on
+   * every open session): a Loop caches the prompt and fetches it again on that notice. Changing what
+   * a `systemPrompt` function returns without calling this reaches only new connections.
+   */
+  setSystemPrompt(prompt: string | ((agentName: string) => string)): void {
+    this.#systemPrompt = prompt;
+    for (const session of this.#sessions.values()) {
+      if (session.server.isConnected()) session.server.sendPromptListChanged();
+    }
   }
 
   /**
@@ -378,7 +392,7 @@ export class Environment {
     const server = new McpServer(
       { name: this.name, version: this.version },
       {
-        capabilities: { tools: {}, prompts: {} },
+        capabilities: { tools: {}, prompts: { listChanged: true } },
         inputRequired: { roundTimeoutMs: this.#handoffTimeoutMs, maxRounds: 2 },
         requestState: { verify: (state, ctx) => this.#codec.verify(state, ctx) },
       },
