@@ -23,7 +23,6 @@ import type { LoopTool, ToolExecution } from '../loop/tool-policy.js';
 import { modelFromEnv } from '../models/from-env.js';
 import type { Model } from '../models/model.js';
 import { ResponsesHandler } from '../responses/handler.js';
-import { serveUi } from '../ui/serve.js';
 
 /** Options of an {@link Agent}: its card, its Environment and model, and any `A2AServer` option. */
 export interface AgentOptions extends Omit<A2AServerOptions, 'card' | 'worker'> {
@@ -161,7 +160,13 @@ export class Agent {
       worker: loop,
       publicUrl: serverOptions.publicUrl ?? url,
     });
-    this.#responses = new ResponsesHandler({ runtime: this.#server.runtime, agentName: name });
+    this.#responses = new ResponsesHandler({
+      runtime: this.#server.runtime,
+      agentName: name,
+      auth: serverOptions.auth,
+      maxBodyBytes: serverOptions.maxBodyBytes,
+      cors: serverOptions.cors,
+    });
     this.#url = this.#server.url;
     return { url: this.#url, port };
   }
@@ -186,10 +191,6 @@ export class Agent {
     const environment = this.environment;
     if (environment && isUnder(path, '/mcp')) {
       void environment.handler(req, res);
-      return;
-    }
-    if (isUnder(path, '/ui')) {
-      serveUi(req, res);
       return;
     }
     if (this.#responses && isUnder(path, '/v1')) {

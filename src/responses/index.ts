@@ -3,4 +3,13 @@
  *
  * @module
  */
+export { ResponsesError } from './errors.js';
 export { ResponsesHandler, type ResponsesHandlerOptions } from './handler.js';
+export type {
+  OpenAIErrorBody,
+  ResponseCreateRequest,
+  ResponseInputItem,
+  ResponseObject,
+  ResponseOutputItem,
+  ResponseStreamEvent,
+} from './types.js';
