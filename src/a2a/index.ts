@@ -24,7 +24,6 @@ export type {
   WorkerObject,
 } from './runtime/worker.js';
 export { TurnEndedError, textOf, toParts } from './runtime/worker.js';
-export type { CorsOptions } from './server/cors.js';
 export {
   type ApiKeyAuthOptions,
   type Authenticator,
@@ -33,5 +32,6 @@ export {
   bearerAuth,
 } from './server/auth.js';
 export type { AgentCardOptions } from './server/card.js';
+export type { CorsOptions } from './server/cors.js';
 export { A2AServer, type A2AServerOptions, defineAgent, type ListenOptions } from './server/server.js';
 export * from './types.js';
