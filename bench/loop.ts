@@ -183,7 +183,7 @@ export async function measureHandoff(options: LatencyOptions): Promise<LatencyRe
       pass: overhead <= 10,
       note:
         'A2A JSON-RPC over HTTP (A2AClient.send, blocking) for both; b = personal turn + handoff tool over MCP ' +
-        '+ sampling request + A2A stream to the weather assistant + GetTask, then the answer.',
+        '+ sampling request + A2A stream to the weather assistant (its final task read from the stream), then the answer.',
     };
   } finally {
     for (const agent of agents.reverse()) await agent.close().catch(() => undefined);
