@@ -104,6 +104,8 @@ describe('web UI on the demo', () => {
   });
 
   it('reopens the conversation after a reload, from the agent’s tasks of its context', async () => {
+    // Forget what this browser saw live: the handoff tree must come back from the task's history.
+    await page.evaluate(() => localStorage.removeItem('timestep.ui.tasklog.v1'));
     await page.reload();
     await page.locator('body[data-ready="true"]').waitFor();
     await page.locator('.tab[data-view="chat"]').click();
@@ -112,6 +114,8 @@ describe('web UI on the demo', () => {
     await conv.locator('.conv-open').click();
     await ui(page.locator('.msg.user').first()).toHaveText('What is the weather in Oakland?');
     await ui(page.locator('.msg.agent .answer').first()).toContainText('18°C');
+    const child = page.locator('.msg.agent').first().locator('.handoff-node[data-agent="Weather Assistant"]');
+    await ui(child.locator('.handoff-text')).toContainText('18°C');
     // The conversation goes on in the same context.
     const contextId = await conv.getAttribute('data-context');
     expect(contextId).toBeTruthy();

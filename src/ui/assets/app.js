@@ -440,6 +440,32 @@ function answerNote(message) {
   return h('div.note', lines.join('\n'));
 }
 
+// ---- handoff reports -----------------------------------------------------------------------------
+
+/** Merge one `timestep/handoff` progress report (status message metadata) into a handoff list. */
+function noteHandoff(handoffs, metadata) {
+  const handoff = metadata?.['timestep/handoff'];
+  if (!handoff || typeof handoff !== 'object') return;
+  const node = {
+    ...handoff,
+    path: Array.isArray(handoff.path) && handoff.path.length ? handoff.path : [handoff.agent_name],
+  };
+  const key = `${node.path.join('\u0000')}\u0001${node.call_id}`;
+  const i = handoffs.findIndex((n) => `${n.path.join('\u0000')}\u0001${n.call_id}` === key);
+  if (i === -1) handoffs.push(node);
+  else handoffs[i] = { ...handoffs[i], ...node };
+}
+
+/**
+ * The handoffs of a task this browser did not watch: the agent stores each progress report as a
+ * status message, so its history has them all.
+ */
+function handoffsFromHistory(task) {
+  const handoffs = [];
+  for (const message of task.history ?? []) noteHandoff(handoffs, message.metadata);
+  return handoffs;
+}
+
 // ---- one task in the transcript ----------------------------------------------------------------
 
 class TaskView {
@@ -466,6 +492,7 @@ class TaskView {
     this.task = task;
     this.el.dataset.taskId = task.id;
     this.log = taskLog[task.id] ?? this.log;
+    if (this.log.handoffs.length === 0) this.log.handoffs = handoffsFromHistory(task);
     for (const m of laterMessages) {
       if (m.role === 'ROLE_USER') this.notes.append(answerNote(m));
     }
@@ -524,17 +551,7 @@ class TaskView {
         text,
       });
     }
-    const handoff = metadata?.['timestep/handoff'];
-    if (handoff && typeof handoff === 'object') {
-      const node = {
-        ...handoff,
-        path: Array.isArray(handoff.path) && handoff.path.length ? handoff.path : [handoff.agent_name],
-      };
-      const key = `${node.path.join('\u0000')}\u0001${node.call_id}`;
-      const i = this.log.handoffs.findIndex((n) => `${n.path.join('\u0000')}\u0001${n.call_id}` === key);
-      if (i === -1) this.log.handoffs.push(node);
-      else this.log.handoffs[i] = { ...this.log.handoffs[i], ...node };
-    }
+    noteHandoff(this.log.handoffs, metadata);
   }
 
   render() {
@@ -1088,7 +1105,7 @@ async function showTask(agentUrl, taskId) {
 
 function renderTaskDetail(agent, task) {
   const box = $('task-detail');
-  const log = taskLog[task.id] ?? { timeline: [], handoffs: [] };
+  const log = taskLog[task.id] ?? { timeline: [], handoffs: handoffsFromHistory(task) };
   const timeline = [...log.timeline];
   const last = timeline.at(-1);
   if (!last || last.state !== task.status.state) {
