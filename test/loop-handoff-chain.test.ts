@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { askWithApprovals, guardedWeatherAssistant } from '../examples/handoff-approval.js';
 import { A2AClient, taskText } from '../src/a2a/client/client.js';
 import type { WorkerFunction } from '../src/a2a/runtime/worker.js';
 import { A2AServer } from '../src/a2a/server/server.js';
 import type { JsonObject, Message, Part, Task } from '../src/a2a/types.js';
 import { Agent } from '../src/agent/agent.js';
+import { createPersonalAssistant, demoWeather } from '../src/agent/demo-agents.js';
 import { Environment, tool } from '../src/environment/index.js';
 import { ScriptedModel } from '../src/models/scripted.js';
 import { waitFor } from './helpers/wait.js';
@@ -376,3 +378,21 @@ async function relayOn(name: string, targets: Array<{ url: string; name: string 
 function textOfParts(parts: readonly Part[] | undefined): string {
   return (parts ?? []).map((p) => ('text' in p ? p.text : '')).join('');
 }
+
+describe('examples/handoff-approval.ts', () => {
+  it('approves a call raised two agents down from the top task, and refuses one', async () => {
+    const weather = guardedWeatherAssistant();
+    const { url: weatherUrl } = await weather.listen({ port: 0 });
+    closers.push(() => weather.close());
+    const personal = createPersonalAssistant({ model: ScriptedModel.demo(), store: 'memory', weatherUrl });
+    const { url } = await personal.listen({ port: 0 });
+    closers.push(() => personal.close());
+    const approved = await askWithApprovals(url, 'What is the weather in Oakland?', true);
+    expect(approved.asked).toEqual(['Guarded Weather asks to run get_weather({"city":"Oakland"})']);
+    expect(approved.answer).toBe(
+      `The weather in Oakland is ${demoWeather('Oakland').temperature} with ${demoWeather('Oakland').conditions}.`,
+    );
+    const refused = await askWithApprovals(url, 'What is the weather in Paris?', false);
+    expect(refused.answer).toContain('The user refused this call: not now');
+  });
+});

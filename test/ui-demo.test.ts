@@ -105,7 +105,7 @@ describe('web UI on the demo', () => {
 
   it('reopens the conversation after a reload, from the agent’s tasks of its context', async () => {
     // Forget what this browser saw live: the handoff tree must come back from the task's history.
-    await page.evaluate(() => localStorage.removeItem('timestep.ui.tasklog.v1'));
+    await page.evaluate("localStorage.removeItem('timestep.ui.tasklog.v1')");
     await page.reload();
     await page.locator('body[data-ready="true"]').waitFor();
     await page.locator('.tab[data-view="chat"]').click();
