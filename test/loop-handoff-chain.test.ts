@@ -319,6 +319,40 @@ describe('handoff context continuity', () => {
 });
 
 describe('handoff limits', () => {
+  it('refuses targets outside allowedHandoffs, even when a remote Environment asks for them', async () => {
+    const good = await plainTarget((ctx) => ctx.complete('hello from the allowed agent'));
+    const bad = await plainTarget((ctx) => ctx.complete('should never run'));
+    // A remote Environment that accepts any handoff target (no allowlist of its own).
+    const environment = new Environment({ name: 'open', systemPrompt: 'Hand off.', handoff: true });
+    const { url: environmentUrl } = await environment.listen({ port: 0 });
+    closers.push(() => environment.close());
+    const agent = new Agent({
+      name: 'Fenced',
+      description: 'Hands off only where allowed',
+      environment: environmentUrl,
+      allowedHandoffs: [`${good.url}/`],
+      model: new ScriptedModel({
+        rules: [
+          {
+            when: /^ask (\S+)$/,
+            reply: (_request, match) => ({
+              toolCalls: [{ name: 'handoff', arguments: { agent_uri: match![1]!, message: 'hi' } }],
+            }),
+          },
+        ],
+      }),
+      store: 'memory',
+    });
+    const { url } = await agent.listen({ port: 0 });
+    closers.push(() => agent.close());
+    const client = await A2AClient.connect(url);
+    const refused = asTask(await client.send(`ask ${bad.url}`));
+    expect(taskText(refused)).toContain('is not among the agents this agent may hand off to');
+    expect((await bad.server.runtime.listTasks({})).tasks).toHaveLength(0);
+    const allowed = asTask(await client.send(`ask ${good.url}`));
+    expect(taskText(allowed)).toContain('hello from the allowed agent');
+  });
+
   it('refuses a handoff back to an agent already in the chain', async () => {
     // Top hands off to Bounce, which would hand straight back to Top: a loop.
     const [topPort, bouncePort] = [await freePort(), await freePort()];

@@ -54,6 +54,12 @@ export interface AgentOptions extends Omit<A2AServerOptions, 'card' | 'worker'> 
   approval?: (tool: LoopTool) => boolean;
   /** Most agents below the first one in a chain of handoffs (default 5); deeper handoffs are refused. */
   maxHandoffDepth?: number;
+  /**
+   * The only agent URLs the Loop may hand off to. Default: an in-process Environment's handoff
+   * allowlist (when it has one); for a remote Environment (a URL), any target it asks for — set this
+   * to fence an Environment you do not control.
+   */
+  allowedHandoffs?: readonly string[];
 }
 
 /** A running agent. */
@@ -130,6 +136,7 @@ export class Agent {
       toolExecution,
       approval,
       maxHandoffDepth,
+      allowedHandoffs,
       ...serverOptions
     } = this.#options;
     const loop = new Loop({
@@ -141,6 +148,11 @@ export class Agent {
       ...(toolExecution !== undefined ? { toolExecution } : {}),
       ...(approval !== undefined ? { approval } : {}),
       ...(maxHandoffDepth !== undefined ? { maxHandoffDepth } : {}),
+      ...(allowedHandoffs
+        ? { allowedHandoffs }
+        : environment instanceof Environment && environment.handoffTargets
+          ? { allowedHandoffs: [...environment.handoffTargets.keys()] }
+          : {}),
       agentUrl: serverOptions.publicUrl ?? url,
       conversation: async (ctx) => {
         const { tasks } = await this.server.runtime.listTasks(

@@ -81,6 +81,12 @@ export interface HandoffsOptions {
   agentUrl?: string;
   /** Most agents below the first one in a chain of handoffs (default 5). */
   maxDepth?: number;
+  /**
+   * The agent URLs this Loop may send handoffs to (normalized, no trailing slash); `undefined`: any
+   * the Environment asks for. A second fence behind the Environment's own allowlist, for a remote
+   * Environment the agent does not control.
+   */
+  allowed?: ReadonlySet<string>;
 }
 
 /** A handoff tool call under way, waiting for its sampling request. */
@@ -182,6 +188,7 @@ function recordedContext(
 export class Handoffs {
   readonly #maxDepth: number;
   readonly #selfUrl: string | undefined;
+  readonly #allowed: ReadonlySet<string> | undefined;
   /** (caller contextId, target URL) → the target's contextId. */
   readonly #contexts = new Map<string, string>();
   /** (target URL, message) → handoff tool calls waiting for their sampling request. */
@@ -191,6 +198,7 @@ export class Handoffs {
   constructor(options: HandoffsOptions) {
     this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.#selfUrl = options.agentUrl ? normalizeUrl(options.agentUrl) : undefined;
+    this.#allowed = options.allowed;
   }
 
   /**
@@ -256,6 +264,11 @@ export class Handoffs {
       throw new Error('This client only answers handoff sampling requests (metadata.agent_uri is missing).');
     }
     const target = normalizeUrl(agentUri);
+    if (this.#allowed && !this.#allowed.has(target)) {
+      throw new Error(
+        `handoff refused: ${target} is not among the agents this agent may hand off to (${[...this.#allowed].join(', ') || 'none'}).`,
+      );
+    }
     const running = this.#running.get(`${target}\0${message}`)?.find((r) => r.outcome === undefined);
     const mapKey = running ? `${running.ctx.contextId}\0${target}` : undefined;
     const contextId =

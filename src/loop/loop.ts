@@ -25,6 +25,7 @@ import {
   type HandoffOutcome,
   Handoffs,
   isHandoffStatus,
+  normalizeUrl,
   PENDING_HANDOFFS_KEY,
   pendingHandoffsOf,
 } from './handoff.js';
@@ -79,6 +80,11 @@ export interface LoopOptions {
   agentUrl?: string;
   /** Most agents below the first one in a chain of handoffs (default 5); deeper handoffs are refused. */
   maxHandoffDepth?: number;
+  /**
+   * The only agent URLs handoffs may reach (default: any the Environment asks for; the Environment
+   * has its own allowlist). Sampling requests for other targets are refused.
+   */
+  allowedHandoffs?: readonly string[];
 }
 
 /** A2A message metadata key: text appended to the system prompt for this turn. */
@@ -222,6 +228,7 @@ export class Loop {
     this.#handoffs = new Handoffs({
       ...(options.agentUrl ? { agentUrl: options.agentUrl } : {}),
       ...(options.maxHandoffDepth !== undefined ? { maxDepth: options.maxHandoffDepth } : {}),
+      ...(options.allowedHandoffs ? { allowed: new Set(options.allowedHandoffs.map(normalizeUrl)) } : {}),
     });
   }
 
