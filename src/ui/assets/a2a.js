@@ -32,6 +32,7 @@ const RPC_KINDS = {
   '-32007': 'ExtendedAgentCardNotConfigured',
   '-32008': 'ExtensionSupportRequired',
   '-32009': 'VersionNotSupported',
+  '-31401': 'Unauthenticated',
 };
 
 const HINTS = {
@@ -42,14 +43,14 @@ const HINTS = {
     'The agent does not allow this here (for example a message to a task that already ended). Start a new message instead.',
   VersionNotSupported: 'The agent does not speak A2A 1.0; the web UI needs an A2A 1.0 agent.',
   Unauthenticated:
-    'The agent needs credentials, which the web UI cannot send yet; use `timestep chat --header` instead.',
+    'The agent needs credentials: connect to it again with a credential in the box beside the URL (a token, sent as `Authorization: Bearer <token>`, or a whole header such as `X-API-Key: <key>`).',
   Internal: "The agent failed while answering; check the agent's log.",
 };
 
 function errorFromBody(body, status) {
   // JSON-RPC: {code, message, data:[ErrorInfo]}; REST: {error:{code,status,message,details:[ErrorInfo]}}.
   if (body && typeof body.code === 'number') {
-    const kind = RPC_KINDS[String(body.code)] ?? 'Error';
+    const kind = status === 401 ? 'Unauthenticated' : (RPC_KINDS[String(body.code)] ?? 'Error');
     return new A2AError(body.message || kind, { kind, code: body.code, status, hint: HINTS[kind] });
   }
   const e = body?.error;
@@ -146,14 +147,28 @@ export async function fetchCard(baseUrl, signal) {
   }
 }
 
+/**
+ * A credential as typed by a person: `Name: value` is that header; anything else is a token, sent as
+ * `Authorization: Bearer <token>`.
+ */
+export function credentialHeaders(credential) {
+  const text = String(credential ?? '').trim();
+  if (!text) return {};
+  const match = /^([A-Za-z0-9-]+):\s*(.+)$/.exec(text);
+  if (match && !/^bearer$/i.test(match[1])) return { [match[1]]: match[2] };
+  return { Authorization: `Bearer ${text.replace(/^bearer\s+/i, '')}` };
+}
+
 /** A connection to one A2A 1.0 agent. */
 export class AgentClient {
   /**
    * @param {string} baseUrl the URL the page talks to
    * @param {object} card the agent card
-   * @param {{ target?: string }} [options] `target`: the agent's real URL when `baseUrl` proxies it
+   * @param {{ target?: string, headers?: Record<string, string> }} [options] `target`: the agent's
+   *   real URL when `baseUrl` proxies it; `headers`: sent with every call (credentials)
    */
   constructor(baseUrl, card, options = {}) {
+    this.headers = options.headers ?? {};
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.card = card;
     const interfaces = (card.supportedInterfaces ?? []).filter(
@@ -194,7 +209,7 @@ export class AgentClient {
   }
 
   async #fetch(url, init) {
-    const headers = { 'A2A-Version': '1.0', ...init.headers };
+    const headers = { 'A2A-Version': '1.0', ...this.headers, ...init.headers };
     try {
       return await fetch(url, { ...init, headers });
     } catch (err) {

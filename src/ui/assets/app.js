@@ -1,5 +1,5 @@
 // The Timestep web UI: agents, conversations (chat), tasks. Plain DOM, no framework.
-import { A2AError, AgentClient, newId, stateLabel, TERMINAL } from './a2a.js';
+import { A2AError, AgentClient, credentialHeaders, newId, stateLabel, TERMINAL } from './a2a.js';
 import {
   argsView,
   artifactView,
@@ -46,6 +46,27 @@ saved.conversations ??= [];
 /** Task id → `{timeline: [{state, time, text}], handoffs: [...]}`: what only the live stream showed. */
 const taskLog = load(LOG_KEY, {});
 
+/**
+ * Credentials by agent URL, as typed (see `credentialHeaders`). Kept in sessionStorage: for this
+ * tab only, never written where other pages or later sessions read them.
+ */
+const CREDENTIALS_KEY = 'timestep.ui.credentials.v1';
+const credentials = (() => {
+  try {
+    return JSON.parse(sessionStorage.getItem(CREDENTIALS_KEY) ?? '') ?? {};
+  } catch {
+    return {};
+  }
+})();
+
+function persistCredentials() {
+  try {
+    sessionStorage.setItem(CREDENTIALS_KEY, JSON.stringify(credentials));
+  } catch {
+    // Storage disabled: the credential lasts until the page is reloaded.
+  }
+}
+
 function persist() {
   try {
     localStorage.setItem(STORE_KEY, JSON.stringify(saved));
@@ -87,17 +108,22 @@ function agentName(url) {
   return agent?.card?.name ?? url;
 }
 
-async function connectAgent(url, target, { remember = true } = {}) {
+async function connectAgent(url, target, { remember = true, credential } = {}) {
   url = url.trim().replace(/\/+$/, '');
   if (!url) return;
   if (!/^(https?:\/\/|\/)/.test(url)) url = `http://${url}`;
+  if (credential !== undefined) {
+    if (credential.trim()) credentials[url] = credential.trim();
+    else delete credentials[url];
+    persistCredentials();
+  }
   const agent = agents.get(url) ?? { url, target };
   agents.set(url, agent);
   agent.error = undefined;
   agent.connecting = true;
   renderAgents();
   try {
-    agent.client = await AgentClient.connect(url, { target });
+    agent.client = await AgentClient.connect(url, { target, headers: credentialHeaders(credentials[url]) });
     agent.card = agent.client.card;
   } catch (err) {
     agent.error = err;
@@ -916,7 +942,7 @@ async function runStream(c, message, existing) {
   } catch (err) {
     if (err?.name !== 'AbortError') {
       tv.el.append(errorView(err));
-      if (!tv.task) tv.fill(head, h('span.agent-name', agentName(agent.url)));
+      if (!tv.task) fill(tv.head, h('span.agent-name', agentName(agent.url)));
     }
   } finally {
     if (c.running?.controller === controller) c.running = null;
@@ -1240,8 +1266,10 @@ function wire() {
     const url = input.value.trim();
     if (!url) return;
     input.value = '';
+    const credential = $('connect-credential').value;
+    $('connect-credential').value = '';
     // Connecting does not switch conversations: "Chat with …" on the card starts one.
-    void connectAgent(url);
+    void connectAgent(url, undefined, { credential });
   });
   $('composer').addEventListener('submit', (e) => {
     e.preventDefault();
