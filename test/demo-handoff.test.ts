@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { TaskState } from '@a2a-js/sdk';
 import { type Client, ClientFactory } from '@a2a-js/sdk/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -6,19 +5,8 @@ import type { Agent } from '../src/agent/agent.js';
 import { createPersonalAssistant, createWeatherAssistant, demoWeather } from '../src/agent/demo-agents.js';
 import { runDemo } from '../src/cli/demo.js';
 import { ScriptedModel } from '../src/models/scripted.js';
+import { freePort } from './helpers/http.js';
 import { artifactText, asTask, send } from './helpers/v1-suite.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('demo: personal assistant hands off to the weather assistant over A2A', () => {
   let weather: Agent;

@@ -4,7 +4,6 @@
  * upward, and cycles and over-deep chains are refused.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +17,8 @@ import { Agent } from '../src/agent/agent.js';
 import { createPersonalAssistant, demoWeather } from '../src/agent/demo-agents.js';
 import { Environment, tool } from '../src/environment/index.js';
 import { ScriptedModel } from '../src/models/scripted.js';
+import type { StoreSpec } from '../src/stores/open.js';
+import { freePort } from './helpers/http.js';
 import { waitFor } from './helpers/wait.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -40,25 +41,29 @@ function dataOf(message: Message | undefined, key: string): unknown {
 }
 
 /** An agent on the demo's scripted brain that hands off to `targets` (the first one is used). */
-async function relay(name: string, targets: Array<{ url: string; name: string }>, maxHandoffDepth?: number) {
+async function relay(
+  name: string,
+  targets: Array<{ url: string; name: string }>,
+  options: { maxHandoffDepth?: number; port?: number; store?: StoreSpec } = {},
+) {
   const agent = new Agent({
     name,
     description: `${name} passes questions on`,
     environment: new Environment({ name, systemPrompt: 'Hand off.', handoff: { agents: targets } }),
     model: ScriptedModel.demo(),
-    store: 'memory',
-    ...(maxHandoffDepth !== undefined ? { maxHandoffDepth } : {}),
+    store: options.store ?? 'memory',
+    ...(options.maxHandoffDepth !== undefined ? { maxHandoffDepth: options.maxHandoffDepth } : {}),
   });
-  const { url } = await agent.listen({ port: 0 });
+  const { url } = await agent.listen({ port: options.port ?? 0 });
   closers.push(() => agent.close());
   return { agent, url };
 }
 
-/** A weather agent whose `get_weather` needs the user's approval. */
-async function guardedWeather(ran: string[]) {
+/** A weather agent (the demo's scripted brain); with `ran`, its `get_weather` needs the user's approval. */
+async function weatherAgent(ran?: string[]) {
   const agent = new Agent({
     name: 'Weather',
-    description: 'Weather, with approval',
+    description: ran ? 'Weather, with approval' : 'Weather',
     environment: new Environment({
       name: 'weather',
       systemPrompt: 'Report the weather.',
@@ -68,9 +73,9 @@ async function guardedWeather(ran: string[]) {
           name: 'get_weather',
           description: 'Current weather for a city',
           parameters: z.object({ city: z.string() }),
-          needsApproval: true,
+          needsApproval: ran !== undefined,
           execute: ({ city }) => {
-            ran.push(city);
+            ran?.push(city);
             return `18°C, fog in ${city}`;
           },
         }),
@@ -133,7 +138,7 @@ describe('a handed-off agent that needs input', () => {
 
   it('surfaces an approval two agents down, with the chain, and approving runs the tool there', async () => {
     const ran: string[] = [];
-    const weather = await guardedWeather(ran);
+    const weather = await weatherAgent(ran);
     const middle = await relay('Middle', [{ url: weather.url, name: 'Weather' }]);
     const top = await relay('Top', [{ url: middle.url, name: 'Middle' }]);
     const client = await A2AClient.connect(top.url);
@@ -174,7 +179,7 @@ describe('a handed-off agent that needs input', () => {
 
   it('routes a refusal with its reason down to the agent that asked', async () => {
     const ran: string[] = [];
-    const weather = await guardedWeather(ran);
+    const weather = await weatherAgent(ran);
     const top = await relay('Top', [{ url: weather.url, name: 'Weather' }]);
     const client = await A2AClient.connect(top.url);
     const asked = asTask(await client.send('What is the weather in Oakland?'));
@@ -194,7 +199,7 @@ describe('a handed-off agent that needs input', () => {
 
   it("cancels the waiting target's task when the caller's waiting task is canceled", async () => {
     const ran: string[] = [];
-    const weather = await guardedWeather(ran);
+    const weather = await weatherAgent(ran);
     const top = await relay('Top', [{ url: weather.url, name: 'Weather' }]);
     const client = await A2AClient.connect(top.url);
     const asked = asTask(await client.send('What is the weather in Oakland?'));
@@ -211,27 +216,7 @@ describe('a handed-off agent that needs input', () => {
 
 describe('handoff progress', () => {
   it('reports each agent of the chain on the top task, child states and the answer', async () => {
-    const weatherAgent = new Agent({
-      name: 'Weather',
-      description: 'Weather',
-      environment: new Environment({
-        name: 'weather',
-        systemPrompt: 'Report the weather.',
-        handoff: false,
-        tools: [
-          tool({
-            name: 'get_weather',
-            description: 'Current weather for a city',
-            parameters: z.object({ city: z.string() }),
-            execute: ({ city }) => `18°C, fog in ${city}`,
-          }),
-        ],
-      }),
-      model: ScriptedModel.demo(),
-      store: 'memory',
-    });
-    const { url: weatherUrl } = await weatherAgent.listen({ port: 0 });
-    closers.push(() => weatherAgent.close());
+    const { agent: weather, url: weatherUrl } = await weatherAgent();
     const middle = await relay('Middle', [{ url: weatherUrl, name: 'Weather' }]);
     const top = await relay('Top', [{ url: middle.url, name: 'Middle' }]);
     const client = await A2AClient.connect(top.url);
@@ -255,7 +240,7 @@ describe('handoff progress', () => {
       (r) => r.path.join('>') === 'Middle>Weather' && r.state === 'TASK_STATE_COMPLETED',
     );
     expect(weatherDone?.text).toContain('18°C, fog in Oakland');
-    const [weatherTask] = (await weatherAgent.server.runtime.listTasks({})).tasks;
+    const [weatherTask] = (await weather.server.runtime.listTasks({})).tasks;
     expect(weatherDone?.task_id).toBe(weatherTask!.id);
     // The progress messages are not part of the answer.
     const done = await client.getTask(final?.id ?? reports[0]!.task_id ?? '');
@@ -267,47 +252,17 @@ describe('handoff context continuity', () => {
   it('continues the target context after the caller restarts (read from its stored progress reports)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'timestep-handoff-'));
     closers.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const weather = new Agent({
-      name: 'Weather',
-      description: 'Weather',
-      environment: new Environment({
-        name: 'weather',
-        systemPrompt: 'Report the weather.',
-        handoff: false,
-        tools: [
-          tool({
-            name: 'get_weather',
-            description: 'Current weather for a city',
-            parameters: z.object({ city: z.string() }),
-            execute: ({ city }) => `18°C, fog in ${city}`,
-          }),
-        ],
-      }),
-      model: ScriptedModel.demo(),
-      store: 'memory',
-    });
-    const { url: weatherUrl } = await weather.listen({ port: 0 });
-    closers.push(() => weather.close());
+    const { agent: weather, url: weatherUrl } = await weatherAgent();
     const start = async () => {
-      const caller = new Agent({
-        name: 'Caller',
-        description: 'Hands off',
-        environment: new Environment({
-          name: 'caller',
-          systemPrompt: 'Hand off.',
-          handoff: { agents: [{ url: weatherUrl, name: 'Weather' }] },
-        }),
-        model: ScriptedModel.demo(),
+      const { agent: caller, url } = await relay('Caller', [{ url: weatherUrl, name: 'Weather' }], {
         store: `sqlite:${join(dir, 'caller.db')}`,
       });
-      const { url } = await caller.listen({ port: 0 });
       return { caller, client: await A2AClient.connect(url) };
     };
     const first = await start();
     const lisbon = asTask(await first.client.send('What is the weather in Lisbon?'));
     await first.caller.close();
     const second = await start();
-    closers.push(() => second.caller.close());
     const paris = asTask(
       await second.client.send({ text: 'What is the weather in Paris?', contextId: lisbon.contextId }),
     );
@@ -358,8 +313,8 @@ describe('handoff limits', () => {
     const [topPort, bouncePort] = [await freePort(), await freePort()];
     const topUrl = `http://127.0.0.1:${topPort}`;
     const bounceUrl = `http://127.0.0.1:${bouncePort}`;
-    const top = await relayOn('Top', [{ url: bounceUrl, name: 'Bounce' }], topPort);
-    const bounce = await relayOn('Bounce', [{ url: topUrl, name: 'Top' }], bouncePort);
+    const top = (await relay('Top', [{ url: bounceUrl, name: 'Bounce' }], { port: topPort })).agent;
+    const bounce = (await relay('Bounce', [{ url: topUrl, name: 'Top' }], { port: bouncePort })).agent;
     const client = await A2AClient.connect(topUrl);
     const done = asTask(await client.send('Ping?'));
     expect(done.status.state).toBe('TASK_STATE_COMPLETED');
@@ -372,10 +327,10 @@ describe('handoff limits', () => {
 
   it('refuses a handoff deeper than maxHandoffDepth', async () => {
     const ran: string[] = [];
-    const weather = await guardedWeather(ran);
+    const weather = await weatherAgent(ran);
     // Middle is one handoff below Top; with a depth limit of 1 it may not hand off again.
-    const middle = await relay('Middle', [{ url: weather.url, name: 'Weather' }], 1);
-    const top = await relay('Top', [{ url: middle.url, name: 'Middle' }], 1);
+    const middle = await relay('Middle', [{ url: weather.url, name: 'Weather' }], { maxHandoffDepth: 1 });
+    const top = await relay('Top', [{ url: middle.url, name: 'Middle' }], { maxHandoffDepth: 1 });
     const client = await A2AClient.connect(top.url);
     const done = asTask(await client.send('What is the weather in Oakland?'));
     expect(done.status.state).toBe('TASK_STATE_COMPLETED');
@@ -383,31 +338,6 @@ describe('handoff limits', () => {
     expect((await weather.agent.server.runtime.listTasks({})).tasks).toHaveLength(0);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function relayOn(name: string, targets: Array<{ url: string; name: string }>, port: number) {
-  const agent = new Agent({
-    name,
-    description: `${name} passes questions on`,
-    environment: new Environment({ name, systemPrompt: 'Hand off.', handoff: { agents: targets } }),
-    model: ScriptedModel.demo(),
-    store: 'memory',
-  });
-  await agent.listen({ port });
-  closers.push(() => agent.close());
-  return agent;
-}
 
 function textOfParts(parts: readonly Part[] | undefined): string {
   return (parts ?? []).map((p) => ('text' in p ? p.text : '')).join('');

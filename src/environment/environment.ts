@@ -31,7 +31,9 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { BodyTooLargeError, readBody } from '../http/body.js';
 import { listenHttp } from '../http/listen.js';
+import { normalizeUrl } from '../http/url.js';
 import { type EnvironmentTool, encodeToolResult } from './tool.js';
 
 /** An agent the built-in `handoff` tool may hand off to. */
@@ -128,17 +130,6 @@ const promptArguments = z.object({
   agent_name: z.string().describe('Name of the agent the system prompt is for.'),
 });
 
-class BodyTooLargeError extends Error {
-  constructor(readonly limit: number) {
-    super(`Request body exceeds the limit of ${limit} bytes`);
-    this.name = 'BodyTooLargeError';
-  }
-}
-
-function normalizeUrl(url: string): string {
-  return url.trim().replace(/\/+$/, '');
-}
-
 function textResult(text: string, isError = false): CallToolResult {
   return isError
     ? { content: [{ type: 'text', text }], isError: true }
@@ -153,37 +144,6 @@ function sendJsonRpcError(res: ServerResponse, status: number, code: number, mes
   const body = JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      reject(new BodyTooLargeError(limit));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(new BodyTooLargeError(limit));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (error) => {
-      if (!failed) reject(error);
-    });
-  });
 }
 
 /** Extract the text of a sampling answer (`CreateMessageResult`, content block or blocks). */
@@ -505,19 +465,19 @@ export class Environment {
     try {
       let body = parsedBody;
       if (body === undefined && req.method === 'POST') {
-        let raw: Buffer;
+        let raw: string;
         try {
           raw = await readBody(req, this.#maxBodyBytes);
         } catch (error) {
           if (error instanceof BodyTooLargeError) {
             res.setHeader('connection', 'close');
-            sendJsonRpcError(res, 413, -32600, error.message);
+            sendJsonRpcError(res, 413, -32600, `Request body exceeds the limit of ${error.limit} bytes`);
             return;
           }
           throw error;
         }
         try {
-          body = JSON.parse(raw.toString('utf8'));
+          body = JSON.parse(raw);
         } catch {
           sendJsonRpcError(res, 400, -32700, 'Parse error: the request body is not valid JSON');
           return;

@@ -18,8 +18,24 @@
 import { createHash } from 'node:crypto';
 import { A2AClient, applyStreamEvent, type SendInput, taskText } from '../a2a/client/client.js';
 import { type TaskContext, textOf } from '../a2a/runtime/worker.js';
-import type { JsonObject, JsonValue, Message, Part, Task, TaskState } from '../a2a/types.js';
-import { type ClientToolCall, type HandoffLink, type ToolAnswers, toolCallsOf } from './tool-policy.js';
+import {
+  isInterrupted,
+  isTerminal,
+  type JsonObject,
+  type JsonValue,
+  type Message,
+  type Part,
+  type Task,
+  type TaskState,
+} from '../a2a/types.js';
+import { normalizeUrl } from '../http/url.js';
+import {
+  type ClientToolCall,
+  type HandoffLink,
+  isObject,
+  type ToolAnswers,
+  toolCallsOf,
+} from './tool-policy.js';
 
 /** A2A message metadata key: the URLs of the agents that handed off down to the receiver, root first. */
 export const HANDOFF_CHAIN_KEY = 'timestep/handoff_chain';
@@ -102,15 +118,6 @@ interface Running {
 const DEFAULT_MAX_DEPTH = 5;
 /** Most remembered (conversation, target) → target context pairs. */
 const MAX_CONTEXTS = 10_000;
-
-/** Normalize an agent URL for comparisons (no trailing slash). */
-export function normalizeUrl(url: string): string {
-  return url.trim().replace(/\/+$/, '');
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A stable message id for a handoff (a name-based UUID of the caller's task, turn and tool call). */
 function handoffMessageId(taskId: string, callId: string, turnMessageId: string): string {
@@ -216,7 +223,7 @@ export class Handoffs {
     if (typeof args.agent_uri !== 'string') return { args, done: () => undefined };
     const target = normalizeUrl(args.agent_uri);
     const chain = chainOf(ctx);
-    const here = this.#selfUrl ? [...chain, this.#selfUrl] : chain;
+    const here = this.#chainThrough(ctx);
     if (here.includes(target)) {
       return {
         refused: `Error: handoff refused: ${target} is already in this chain of handoffs (${[...here, target].join(' → ')}); handing off to it would loop. Answer with what you know instead.`,
@@ -324,7 +331,7 @@ export class Handoffs {
       ctx,
       callId: record.call_id,
       messageId: handoffMessageId(ctx.taskId, record.call_id, ctx.message.messageId),
-      chain: this.#selfUrl ? [...chainOf(ctx), this.#selfUrl] : chainOf(ctx),
+      chain: this.#chainThrough(ctx),
     };
     const report = this.#reporter(ctx, record.call_id);
     try {
@@ -347,6 +354,12 @@ export class Handoffs {
       if (ctx.signal.aborted) throw error;
       return `Error: ${record.agent_name} failed: ${(error as Error).message}`;
     }
+  }
+
+  /** The chain a handoff from this task sends on: the agents above, then this one. */
+  #chainThrough(ctx: TaskContext): string[] {
+    const chain = chainOf(ctx);
+    return this.#selfUrl ? [...chain, this.#selfUrl] : chain;
   }
 
   /** Cancel the targets' tasks a canceled task was waiting on. */
@@ -467,7 +480,7 @@ export class Handoffs {
         if ('task' in event) {
           taskId ??= event.task.id;
           contextId ??= event.task.contextId;
-          if (!isFinal(event.task.status.state)) stateChanged(event.task.status.state);
+          if (!turnEnded(event.task.status.state)) stateChanged(event.task.status.state);
         } else if ('statusUpdate' in event) {
           taskId ??= event.statusUpdate.taskId;
           contextId ??= event.statusUpdate.contextId;
@@ -475,7 +488,8 @@ export class Handoffs {
           if (isObject(nested) && Array.isArray(nested.path) && report) {
             // A report from further down the chain: pass it up with this target in front.
             report({ ...(nested as unknown as HandoffProgress), path: [name, ...(nested.path as string[])] });
-          } else if (!isFinal(event.statusUpdate.status.state)) stateChanged(event.statusUpdate.status.state);
+          } else if (!turnEnded(event.statusUpdate.status.state))
+            stateChanged(event.statusUpdate.status.state);
         } else if ('artifactUpdate' in event) taskId ??= event.artifactUpdate.taskId;
         else if ('message' in event) last = event.message;
       }
@@ -483,7 +497,7 @@ export class Handoffs {
       signal.removeEventListener('abort', cancel);
     }
     signal.throwIfAborted();
-    const streamed = task && task.id === taskId && isFinal(task.status.state) ? task : undefined;
+    const streamed = task && task.id === taskId && turnEnded(task.status.state) ? task : undefined;
     const result: Task | Message | undefined =
       streamed ?? (taskId !== undefined ? await a2a.getTask(taskId, { signal }) : last);
     if (!result) throw new Error(`${name} answered with neither a task nor a message.`);
@@ -523,13 +537,6 @@ export class Handoffs {
 }
 
 /** States that end a turn: reported once, with the answer, after the stream. */
-function isFinal(state: TaskState): boolean {
-  return (
-    state === 'TASK_STATE_COMPLETED' ||
-    state === 'TASK_STATE_FAILED' ||
-    state === 'TASK_STATE_CANCELED' ||
-    state === 'TASK_STATE_REJECTED' ||
-    state === 'TASK_STATE_INPUT_REQUIRED' ||
-    state === 'TASK_STATE_AUTH_REQUIRED'
-  );
+function turnEnded(state: TaskState): boolean {
+  return isTerminal(state) || isInterrupted(state);
 }

@@ -19,13 +19,13 @@
 import { Client, SdkHttpError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { type TaskContext, textOf, type WorkerFunction } from '../a2a/runtime/worker.js';
 import type { JsonObject, JsonValue, Message, Part, Task } from '../a2a/types.js';
+import { normalizeUrl } from '../http/url.js';
 import { type Model, ModelError, type ModelItem, type ModelTool } from '../models/model.js';
 import {
   type HandoffInterrupt,
   type HandoffOutcome,
   Handoffs,
   isHandoffStatus,
-  normalizeUrl,
   PENDING_HANDOFFS_KEY,
   pendingHandoffsOf,
 } from './handoff.js';
@@ -35,6 +35,7 @@ import {
   HANDOFF_TOOL,
   hasToolAnswers,
   isClientSide,
+  isObject,
   itemsToJson,
   type LoopTool,
   parseItems,
@@ -112,10 +113,6 @@ interface TurnInput {
 
 const DEFAULT_MAX_MODEL_CALLS = 10;
 const DEFAULT_TOOL_TIMEOUT_MS = 30 * 60_000;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function turnInputOf(ctx: TaskContext): TurnInput {
   const metadata = ctx.message.metadata ?? {};
@@ -217,8 +214,6 @@ export class Loop {
   /** The Environment's tools by name, for the tool policy (listed with `#tools`). */
   #toolInfo: Map<string, LoopTool> | undefined;
   #closed = false;
-  /** The earlier tasks of each running turn's conversation (for handoff context continuity). */
-  readonly #earlier = new WeakMap<TaskContext, readonly Task[]>();
 
   /** Create a Loop. Nothing connects until the first turn. */
   constructor(options: LoopOptions) {
@@ -288,12 +283,11 @@ export class Loop {
     const earlier = this.#options.conversation
       ? await this.#options.conversation(ctx).catch(() => [] as readonly Task[])
       : [];
-    this.#earlier.set(ctx, earlier);
     const items = earlier.flatMap(taskItems);
     const taskStart = items.length;
     items.push(...input.priorItems);
     const usage = { input: 0, output: 0, reported: false };
-    const resumed = await this.#taskHistory(ctx, items);
+    const resumed = await this.#taskHistory(ctx, items, earlier);
     if (resumed.length > 0) {
       await this.#askClient(ctx, items.slice(taskStart), [], resumed, usage);
       return;
@@ -350,7 +344,7 @@ export class Loop {
         if (kind) asked.push({ call_id: call.callId, name: call.name, arguments: call.arguments, kind });
         else serverCalls.push(call);
       }
-      const outcomes = await Promise.all(serverCalls.map((call) => this.#runTool(ctx, call)));
+      const outcomes = await Promise.all(serverCalls.map((call) => this.#runTool(ctx, call, earlier)));
       const byId = new Map(serverCalls.map((call, i) => [call.callId, outcomes[i]!]));
       const interrupts: HandoffInterrupt[] = [];
       for (const call of toolCalls) {
@@ -436,7 +430,11 @@ export class Loop {
    * model why; a handed-off agent that was waiting gets its answers passed down), then the user's
    * text follows. Returns the handoffs that need input again (the turn then asks the client again).
    */
-  async #taskHistory(ctx: TaskContext, items: ModelItem[]): Promise<HandoffInterrupt[]> {
+  async #taskHistory(
+    ctx: TaskContext,
+    items: ModelItem[],
+    earlier: readonly Task[],
+  ): Promise<HandoffInterrupt[]> {
     const history = ctx.history;
     const current = history.at(-1)?.messageId === ctx.message.messageId ? history.at(-1) : undefined;
     const past = current ? history.slice(0, -1) : history;
@@ -493,11 +491,11 @@ export class Loop {
               return `The user refused this call: ${approval.reason ?? 'no reason given'}`;
             // The model sees the call as it ran (with the user's edits).
             if (approval.arguments) call.arguments = approval.arguments;
-            const outcome = await this.#runTool(ctx, {
-              callId: call.callId,
-              name: call.name,
-              arguments: call.arguments,
-            });
+            const outcome = await this.#runTool(
+              ctx,
+              { callId: call.callId, name: call.name, arguments: call.arguments },
+              earlier,
+            );
             if (!isInterrupt(outcome)) return outcome;
             interrupts.push(outcome);
             return undefined;
@@ -522,11 +520,11 @@ export class Loop {
    * Run one tool call on the Environment; failures become an error text the model sees. A `handoff`
    * whose target needs input comes back as an interrupt.
    */
-  async #runTool(ctx: TaskContext, call: ToolCall): Promise<HandoffOutcome> {
+  async #runTool(ctx: TaskContext, call: ToolCall, earlier: readonly Task[]): Promise<HandoffOutcome> {
     let args: JsonObject = call.arguments;
     let done: (() => HandoffInterrupt | undefined) | undefined;
     if (call.name === HANDOFF_TOOL) {
-      const begun = this.#handoffs.begin(ctx, call.callId, call.arguments, this.#earlier.get(ctx));
+      const begun = this.#handoffs.begin(ctx, call.callId, call.arguments, earlier);
       if ('refused' in begun) return begun.refused;
       args = begun.args;
       done = begun.done;

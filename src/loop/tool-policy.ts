@@ -86,7 +86,8 @@ export function isClientSide(tool: LoopTool): boolean {
   return tool.meta[CLIENT_SIDE] === true;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** True for a JSON object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

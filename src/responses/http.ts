@@ -5,6 +5,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, readBody } from '../http/body.js';
 import { ResponsesError } from './errors.js';
 import type { ResponseStreamEvent, UnsequencedEvent } from './types.js';
 
@@ -55,26 +56,12 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
       null,
       'request_too_large',
     );
-  if (Number(req.headers['content-length']) > limit) {
-    req.resume();
-    throw tooLarge();
+  let text: string;
+  try {
+    text = await readBody(req, limit);
+  } catch (err) {
+    throw err instanceof BodyTooLargeError ? tooLarge() : err;
   }
-  const text = await new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

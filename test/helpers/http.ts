@@ -2,6 +2,8 @@
  * Raw-HTTP helpers for tests that talk to a real `A2AServer`: JSON-RPC and REST calls with
  * global `fetch`, an SSE frame reader, and small promise tools (gates, polling with a deadline).
  */
+
+import { createServer } from 'node:net';
 import { waitFor } from './wait.js';
 
 export { waitFor };
@@ -264,4 +266,17 @@ export function deferred<T = void>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/** A port that was free a moment ago (for agents that must know each other's URL before listening). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }

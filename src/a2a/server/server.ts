@@ -15,6 +15,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { BodyTooLargeError, readBody } from '../../http/body.js';
 import { listenHttp } from '../../http/listen.js';
 import { openStore, type StoreSpec } from '../../stores/open.js';
 import { serveUi } from '../../ui/serve.js';
@@ -265,10 +266,10 @@ export class A2AServer {
 
     let body: string;
     try {
-      body = method === 'GET' || method === 'DELETE' ? '' : await this.#readBody(req);
+      body = method === 'GET' || method === 'DELETE' ? '' : await readBody(req, this.#maxBodyBytes);
     } catch (err) {
-      if (err instanceof A2AError) {
-        fail(err, { ...headers, Connection: 'close' });
+      if (err instanceof BodyTooLargeError) {
+        fail(this.#tooLarge(), { ...headers, Connection: 'close' });
         return true;
       }
       throw err;
@@ -402,33 +403,6 @@ export class A2AServer {
       if (this.#supportedExtensions.has(trimmed)) activated.add(trimmed);
     }
     return [...activated];
-  }
-
-  #readBody(req: IncomingMessage): Promise<string> {
-    const limit = this.#maxBodyBytes;
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      req.resume();
-      return Promise.reject(this.#tooLarge());
-    }
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limit) {
-          req.removeAllListeners('data');
-          req.resume();
-          reject(this.#tooLarge());
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on('end', () =>
-        resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')),
-      );
-      req.on('error', reject);
-    });
   }
 
   #tooLarge(): A2AError {
